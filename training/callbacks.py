@@ -1,0 +1,82 @@
+"""Keras callbacks for GAN training: sample grids per epoch, resumable checkpoints."""
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from training.grids import save_grid
+from zoo.sampling import to_uint8
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Write ``samples/epoch_NNN.png`` after every epoch: one row per condition, one column per z.
+
+    The noise is fixed for the whole run, so the grids of successive epochs are comparable and
+    a row whose columns look alike is mode collapse.
+
+    Args:
+        conditions: generator conditions, ``(rows, ...)`` (one-hot labels or input images).
+        out_dir: where the PNGs go.
+        columns: noise vectors per condition.
+    """
+
+    def __init__(self, conditions, out_dir, columns=10, seed=1234):
+        super().__init__()
+        self.conditions = np.asarray(conditions, np.float32)
+        self.out_dir = Path(out_dir)
+        self.columns = columns
+        self.seed = seed
+        self.last_path = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        rows = len(self.conditions)
+        z = np.random.default_rng(self.seed).standard_normal((rows * self.columns, self.model.nz)).astype(np.float32)
+        condition = np.repeat(self.conditions, self.columns, axis=0)
+        images = to_uint8(self.model.generator([condition, z], training=False))
+        images = images.reshape(rows, self.columns, *images.shape[1:])
+        self.last_path = save_grid(images, self.out_dir / f"epoch_{epoch + 1:03d}.png")
+
+
+class TrainingCheckpoint(keras.callbacks.Callback):
+    """Checkpoint G, D, both optimizers, the noise RNG and the epoch after every epoch.
+
+    Uses ``tf.train.Checkpoint`` (the training wrapper's two optimizers are not part of
+    ``Model.save_weights``). :meth:`restore` returns the epoch to resume from.
+    """
+
+    def __init__(self, gan, directory, max_to_keep=2):
+        super().__init__()
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        self.checkpoint = tf.train.Checkpoint(
+            generator=gan.generator, discriminator=gan.discriminator,
+            g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer,
+            noise_state=gan.seed_generator.state.value, epoch=self.epoch)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, str(directory), max_to_keep=max_to_keep)
+        self.gan = gan
+
+    def restore(self):
+        """Restore the latest checkpoint if there is one; returns the number of finished epochs."""
+        if self.manager.latest_checkpoint is None:
+            return 0
+        self.gan.build_optimizers()
+        self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+        return int(self.epoch.numpy())
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.assign(epoch + 1)
+        self.manager.save(checkpoint_number=epoch + 1)
+
+
+class History(keras.callbacks.Callback):
+    """Append each epoch's logs to a JSON-lines file (survives resumes, unlike ``History``)."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        record = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
+        with self.path.open("a") as f:
+            f.write(json.dumps(record) + "\n")

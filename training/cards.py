@@ -1,0 +1,60 @@
+"""Model cards (``README.md`` beside the weights): what a model is, how it was made, how good."""
+import re
+from pathlib import Path
+
+SECTION = re.compile(r"<!-- (?P<key>[a-z0-9_-]+):start -->.*?<!-- (?P=key):end -->", re.S)
+
+
+def training_card(config, run):
+    """Markdown card for a freshly trained generator.
+
+    Args:
+        config: the model's config dataclass.
+        run: dict with ``command``, ``epochs``, ``steps``, ``examples``, ``wall_time_s``,
+            ``machine`` (a line), ``final_logs`` (dict) and ``grid`` (file name or None).
+    """
+    baseline = config.lambda_ms == 0
+    kind = "baseline (lambda_ms = 0, no mode seeking term)" if baseline else f"MSGAN (lambda_ms = {config.lambda_ms})"
+    logs = ", ".join(f"{k} {v:.4g}" for k, v in sorted(run["final_logs"].items()))
+    fields = "\n".join(f"| `{k}` | `{v}` |" for k, v in sorted(config.to_dict().items()))
+    grid = (f"\n## Samples\n\nRows are classes, columns are different noise vectors "
+            f"(fixed seed), after the last epoch:\n\n![samples]({run['grid']})\n") if run.get("grid") else ""
+    return f"""# {config.name}
+
+{config.family.upper()} on `{config.dataset}`, {kind}.
+Paper: Mao et al., *Mode Seeking Generative Adversarial Networks for Diverse Image Synthesis*,
+CVPR 2019 (arXiv:1903.05628).
+
+## Training
+
+| | |
+|---|---|
+| command | `{run['command']}` |
+| data | `{config.dataset}`, {run['examples']} training examples |
+| epochs | {run['epochs']} ({run['steps']} generator steps, batch {config.batch_size}) |
+| wall time | {run['wall_time_s'] / 60:.1f} min |
+| machine | {run['machine']} |
+| last epoch | {logs} |
+
+## Config
+
+| field | value |
+|---|---|
+{fields}
+{grid}
+## Metrics
+
+<!-- diversity:start -->
+Not measured yet: `python training/diversity.py {config.name} --write-cards`.
+<!-- diversity:end -->
+"""
+
+
+def replace_section(card_path, key, body):
+    """Replace the ``<!-- key:start -->...<!-- key:end -->`` block of a card (append if absent)."""
+    path = Path(card_path)
+    text = path.read_text() if path.exists() else ""
+    block = f"<!-- {key}:start -->\n{body.strip()}\n<!-- {key}:end -->"
+    pattern = re.compile(rf"<!-- {re.escape(key)}:start -->.*?<!-- {re.escape(key)}:end -->", re.S)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)

@@ -1,0 +1,161 @@
+"""Train a zoo model: ``python training/fit.py [--model NAME] [options]``.
+
+With no arguments it trains ``msgan_dcgan_digits`` on scikit-learn's bundled digits (CPU,
+minutes). Every run writes into ``--out``:
+
+* ``samples/epoch_NNN.png`` - rows = classes, columns = noise vectors, one grid per epoch;
+* ``logs/`` - TensorBoard (``tensorboard --logdir OUT/logs``);
+* ``checkpoints/`` - G, D, optimizers and RNG after every epoch (``--resume`` continues);
+* ``history.jsonl`` - the epoch metrics;
+* at the end ``generator.weights.h5``, ``config.json`` and a model card ``README.md``.
+"""
+import argparse
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_MODEL = "msgan_dcgan_digits"
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python training/fit.py",
+        description="Train a conditional GAN of the zoo (MSGAN or its baseline).")
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help=f"zoo name (default {DEFAULT_MODEL}); `python -c 'import zoo; print(zoo.model_names())'` lists them")
+    parser.add_argument("--epochs", type=int, help="epochs (default: the model's config)")
+    parser.add_argument("--batch-size", type=int, help="batch size (default: the model's config)")
+    parser.add_argument("--lambda-ms", type=float, help="weight of the mode seeking term; 0 = baseline")
+    parser.add_argument("--data-dir", help="dataset directory (default: the dataset's own loader)")
+    parser.add_argument("--out", help="output directory (default runs/<model>)")
+    parser.add_argument("--mixed-precision", choices=PRECISIONS, default="float32",
+                        help="dtype policy: mixed_float16 on GPUs, mixed_bfloat16 on CPUs with avx512_bf16")
+    parser.add_argument("--seed", type=int, help="seed of weights, noise and shuffling (default: config)")
+    parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
+    parser.add_argument("--limit", type=int, help="use only the first N training examples (smoke tests)")
+    parser.add_argument("--steps-per-epoch", type=int, help="cap the steps of each epoch")
+    parser.add_argument("--jit-compile", action="store_true", help="compile the train step with XLA")
+    parser.add_argument("--strategy", choices=("default", "mirrored"), default="default",
+                        help="tf.distribute strategy: mirrored = all local GPUs (or the CPU)")
+    parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras fit verbosity")
+    return parser.parse_args(argv)
+
+
+def fail(message):
+    """One-line error on stderr, exit status 2 (nothing written)."""
+    print(f"fit.py: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def resolve_config(args):
+    from zoo.registry import get_config
+
+    try:
+        config = get_config(args.model)
+    except (KeyError, ValueError) as error:
+        fail(error.args[0])
+    changes = {}
+    for field, value in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                         ("lambda_ms", args.lambda_ms), ("seed", args.seed)):
+        if value is not None:
+            changes[field] = value
+    config = config.replace(**changes)
+    if config.epochs < 1:
+        fail(f"--epochs must be >= 1, got {config.epochs}")
+    if config.lambda_ms < 0:
+        fail(f"--lambda-ms must be >= 0, got {config.lambda_ms}")
+    if args.data_dir is not None and not Path(args.data_dir).is_dir():
+        fail(f"data directory not found: {args.data_dir}")
+    return config
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    config = resolve_config(args)
+    out = Path(args.out or Path("runs") / config.name)
+    if out.exists() and any(out.iterdir()) and not args.resume:
+        fail(f"output directory {out} is not empty: pass --resume to continue it or choose another --out")
+    if args.resume and not (out / "checkpoints").is_dir():
+        fail(f"--resume: no checkpoints in {out}")
+
+    import keras
+    import tensorflow as tf
+
+    from training.callbacks import History, SampleGrid, TrainingCheckpoint
+    from training.cards import training_card
+    from training.data import DataError, training_pipeline
+    from training.machine import machine_line
+    from training.tasks import task_for
+    from zoo.registry import get_family
+    from zoo.sampling import save_generator
+
+    keras.config.set_dtype_policy(args.mixed_precision)
+    keras.utils.set_random_seed(config.seed)
+    task = task_for(config)
+    try:
+        dataset, count = task.load_data(config, args.data_dir, limit=args.limit)
+        grid_conditions = task.grid_conditions(config, dataset)
+        dataset = training_pipeline(dataset, count, config.batch_size, seed=config.seed)
+    except DataError as error:
+        fail(str(error))
+
+    strategy = tf.distribute.MirroredStrategy() if args.strategy == "mirrored" else tf.distribute.get_strategy()
+    with strategy.scope():
+        gan = get_family(config.family).gan_class(config)
+        gan.compile(jit_compile=args.jit_compile)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = TrainingCheckpoint(gan, out / "checkpoints")
+    initial_epoch = checkpoint.restore() if args.resume else 0
+    if initial_epoch >= config.epochs:
+        print(f"{out}: already trained for {initial_epoch} epochs")
+    grid = SampleGrid(grid_conditions, out / "samples", columns=10)
+    callbacks = [grid, checkpoint, History(out / "history.jsonl"),
+                 keras.callbacks.TensorBoard(str(out / "logs"), update_freq="epoch")]
+
+    start = time.perf_counter()
+    history = gan.fit(dataset, epochs=config.epochs, initial_epoch=initial_epoch,
+                      steps_per_epoch=args.steps_per_epoch, callbacks=callbacks, verbose=args.verbose)
+    wall_time = time.perf_counter() - start
+
+    steps_per_epoch = args.steps_per_epoch or count // config.batch_size
+    run = {
+        "command": "python training/fit.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+        "epochs": config.epochs, "steps": config.epochs * steps_per_epoch, "examples": count,
+        "wall_time_s": _total_wall_time(out, wall_time), "machine": machine_line(),
+        "final_logs": {k: v[-1] for k, v in history.history.items()} if history.history else {},
+        "grid": None,
+    }
+    _publish(gan, config, run, grid, out, save_generator, training_card)
+    print(f"wrote {out}/generator.weights.h5, config.json, README.md")
+    return out
+
+
+def _total_wall_time(out, this_run):
+    """Wall time across resumed runs, accumulated in ``out/wall_time_s``."""
+    record = out / "wall_time_s"
+    total = this_run + (float(record.read_text()) if record.exists() else 0.0)
+    record.write_text(f"{total:.1f}\n")
+    return total
+
+
+def _publish(gan, config, run, grid, out, save_generator, training_card):
+    """Write weights, config and card into a temp dir, then move them into ``out``."""
+    import shutil
+
+    staging = out / ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    save_generator(gan.generator, config, staging)
+    if grid.last_path is not None:
+        shutil.copy(grid.last_path, staging / "samples.png")
+        run["grid"] = "samples.png"
+    (staging / "README.md").write_text(training_card(config, run))
+    for item in staging.iterdir():
+        os.replace(item, out / item.name)
+    staging.rmdir()
+
+
+if __name__ == "__main__":
+    main()

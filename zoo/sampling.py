@@ -1,0 +1,133 @@
+"""A trained generator and what it takes to ask it for many diverse samples."""
+import json
+from pathlib import Path
+
+import numpy as np
+
+GENERATOR_WEIGHTS = "generator.weights.h5"
+CONFIG_FILE = "config.json"
+
+
+class LabelSampler:
+    """Samples of a class-conditioned generator.
+
+    Attributes:
+        generator: the Keras model ``[one_hot, z] -> image in [-1, 1]``.
+        config: the model's config dataclass.
+    """
+
+    def __init__(self, generator, config):
+        self.generator = generator
+        self.config = config
+
+    @property
+    def class_names(self):
+        return tuple(self.config.class_names)
+
+    def class_ids(self, condition):
+        """Class ids ``(N,)`` for an id, a name, or a sequence of either."""
+        items = [condition] if isinstance(condition, (int, np.integer, str)) else list(condition)
+        if not items:
+            raise ValueError("condition is empty: give a class id, a class name or a list of them")
+        ids = []
+        for item in items:
+            if isinstance(item, str):
+                if item not in self.class_names:
+                    raise ValueError(f"unknown class name {item!r} for {self.config.name}; "
+                                     f"known: {', '.join(self.class_names)}")
+                ids.append(self.class_names.index(item))
+            elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+                if not 0 <= item < self.config.num_classes:
+                    raise ValueError(f"class id {item} is out of range for {self.config.name} "
+                                     f"({self.config.num_classes} classes: 0..{self.config.num_classes - 1})")
+                ids.append(int(item))
+            else:
+                raise TypeError(f"a class must be an int id or a str name, got {type(item).__name__}")
+        return np.asarray(ids, dtype=np.int64)
+
+    def one_hot(self, class_ids):
+        return np.eye(self.config.num_classes, dtype=np.float32)[class_ids]
+
+    def noise(self, count, seed=None):
+        return np.random.default_rng(seed).standard_normal((count, self.config.nz)).astype(np.float32)
+
+    def generate(self, condition, z):
+        """Raw generator output in [-1, 1] for one-hot ``condition (N, classes)``, ``z (N, nz)``."""
+        condition = np.asarray(condition, dtype=np.float32)
+        z = np.asarray(z, dtype=np.float32)
+        expected = (self.config.num_classes,)
+        if condition.ndim != 2 or condition.shape[1:] != expected:
+            raise ValueError(f"condition must have shape (N, {expected[0]}) (one-hot), got {condition.shape}")
+        if z.ndim != 2 or z.shape[1] != self.config.nz:
+            raise ValueError(f"z must have shape (N, {self.config.nz}), got {z.shape}")
+        if len(z) != len(condition):
+            raise ValueError(f"condition and z differ in batch size: {len(condition)} vs {len(z)}")
+        return np.asarray(self.generator([condition, z], training=False))
+
+    def sample(self, condition, num_samples, seed=None):
+        """``num_samples`` images per condition as uint8 in [0, 255].
+
+        Args:
+            condition: a class id (int), a class name (str), or a list of either.
+            num_samples: how many samples (different noise vectors) per condition, >= 1.
+            seed: seed of the noise; the same seed gives the same samples.
+
+        Returns:
+            ``(num_samples, H, W, C)`` uint8 for one condition, ``(N, num_samples, H, W, C)``
+            for a list of N conditions.
+        """
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
+            raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}")
+        ids = self.class_ids(condition)
+        z = self.noise(len(ids) * num_samples, seed)
+        images = self.generate(self.one_hot(np.repeat(ids, num_samples)), z)
+        images = to_uint8(images).reshape(len(ids), num_samples, *images.shape[1:])
+        single = isinstance(condition, (int, np.integer, str))
+        return images[0] if single else images
+
+
+def to_uint8(images):
+    """[-1, 1] floats to uint8 [0, 255]."""
+    return np.clip(np.rint((np.asarray(images) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def save_generator(generator, config, directory):
+    """Write ``generator.weights.h5`` and ``config.json`` into ``directory``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    generator.save_weights(directory / GENERATOR_WEIGHTS)
+    config.to_json(directory / CONFIG_FILE)
+
+
+def read_config(directory):
+    """The config dataclass stored in ``directory/config.json``."""
+    from zoo.registry import FAMILIES
+
+    path = Path(directory) / CONFIG_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"no {CONFIG_FILE} in {directory}")
+    try:
+        values = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from None
+    family = values.get("family")
+    if family not in FAMILIES:
+        raise ValueError(f"{path}: unknown model family {family!r}")
+    return FAMILIES[family].config_class.from_dict(values)
+
+
+def load_sampler(directory):
+    """The family's sampler (e.g. :class:`LabelSampler`) from a :func:`save_generator` directory."""
+    from zoo.registry import get_family
+
+    config = read_config(directory)
+    family = get_family(config.family)
+    generator = family.build_generator(config)
+    weights = Path(directory) / GENERATOR_WEIGHTS
+    if not weights.is_file():
+        raise FileNotFoundError(f"no {GENERATOR_WEIGHTS} in {directory}")
+    try:
+        generator.load_weights(weights)
+    except Exception as error:  # h5py/Keras raise many types for a damaged file
+        raise ValueError(f"cannot read generator weights {weights}: {type(error).__name__}: {error}") from None
+    return family.sampler_class(generator, config)
