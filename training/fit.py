@@ -86,7 +86,7 @@ def main(argv=None):
 
     from training.callbacks import History, SampleGrid, TrainingCheckpoint
     from training.cards import training_card
-    from training.data import DataError, training_pipeline
+    from training.data import DataError
     from training.machine import machine_line
     from training.tasks import task_for
     from zoo.registry import get_family
@@ -96,9 +96,8 @@ def main(argv=None):
     keras.utils.set_random_seed(config.seed)
     task = task_for(config)
     try:
-        dataset, count = task.load_data(config, args.data_dir, limit=args.limit)
-        grid_conditions = task.grid_conditions(config, dataset)
-        dataset = training_pipeline(dataset, count, config.batch_size, seed=config.seed)
+        dataset, count = task.training_data(config, args.data_dir, limit=args.limit)
+        grid_conditions = task.grid_conditions(config, args.data_dir)
     except DataError as error:
         fail(str(error))
 

@@ -1,19 +1,22 @@
 """How fit.py feeds each model family: its data and the conditions of its sample grid."""
 import numpy as np
 
-from training.data import load_label_data
+from training.data import load_label_data, training_pipeline
 
 
 class LabelTask:
     """Class-conditioned models (DCGAN): one-hot labels in, images out."""
 
-    def load_data(self, config, data_dir=None, limit=None):
-        """``(unbatched dataset of (condition, image), num_examples)``."""
-        dataset, count, _ = load_label_data(config, data_dir, limit=limit)
-        return dataset, count
+    def training_data(self, config, data_dir=None, limit=None):
+        """``(batched dataset of (condition, image), num_examples)`` for ``fit``.
 
-    def grid_conditions(self, config, dataset):
-        """One row per class."""
+        Raises :class:`training.data.DataError` for unusable data.
+        """
+        dataset, count, _ = load_label_data(config, data_dir, limit=limit)
+        return training_pipeline(dataset, count, config.batch_size, seed=config.seed), count
+
+    def grid_conditions(self, config, data_dir=None):
+        """The conditions of the per-epoch sample grid: one row per class."""
         return np.eye(config.num_classes, dtype=np.float32)
 
 
