@@ -91,7 +91,11 @@ def tfds_dataset(name, split, data_dir=None):
     import tensorflow_datasets as tfds
 
     dataset, info = tfds.load(name, split=split, as_supervised=True, with_info=True, data_dir=data_dir)
-    return dataset, info.splits[split].num_examples, tuple(info.features["label"].names)
+    try:
+        count = info.splits[split].num_examples
+    except KeyError:  # split metadata missing (e.g. tfds.testing.mock_data): count the examples
+        count = int(dataset.reduce(0, lambda n, _: n + 1))
+    return dataset, count, tuple(info.features["label"].names)
 
 
 def load_label_data(config, data_dir=None, split="train", limit=None):

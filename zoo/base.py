@@ -54,6 +54,8 @@ class ConditionalGAN(keras.Model):
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.ms_ratio_tracker = keras.metrics.Mean(name="ms_ratio")
+        # G and D are built functional models: nothing is left for fit() to infer.
+        self.built = True
 
     # -- Keras plumbing ---------------------------------------------------------------
     def compile(self, g_optimizer=None, d_optimizer=None, lambda_ms=1.0, weight_decay=0.0,
@@ -90,9 +92,6 @@ class ConditionalGAN(keras.Model):
     def call(self, inputs, training=False):
         condition, z = inputs
         return self.generator([condition, z], training=training)
-
-    def build(self, *args, **kwargs):
-        self.built = True
 
     def build_optimizers(self):
         """Create optimizer slots now (before restoring a checkpoint into them)."""
@@ -146,8 +145,15 @@ class ConditionalGAN(keras.Model):
             for fake in (fake1, fake2)
         )
 
+    def generator_loss(self, condition, fake1, fake2, ms_loss):
+        """``adversarial + lambda_ms * ms_loss``; with ``lambda_ms = 0`` the plain GAN loss."""
+        g_loss = self.generator_adversarial_loss(condition, fake1, fake2)
+        if self.lambda_ms:
+            g_loss += self.lambda_ms * ms_loss
+        return g_loss
+
     def train_step(self, data):
-        condition, real = data
+        condition, real, _ = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as g_tape:
             fake1, fake2, z1, z2 = self.generate_pair(condition)
             # D is updated on the same two fakes, then G is scored by the updated D, as in
@@ -159,9 +165,7 @@ class ConditionalGAN(keras.Model):
             self.apply_update(self.d_optimizer, d_tape, scaled_d_loss,
                               self.discriminator.trainable_variables)
             ms_loss = mode_seeking_loss(fake1, fake2, z1, z2, eps=MS_EPS)
-            g_loss = self.generator_adversarial_loss(condition, fake1, fake2)
-            if self.lambda_ms:
-                g_loss += self.lambda_ms * ms_loss
+            g_loss = self.generator_loss(condition, fake1, fake2, ms_loss)
             scaled_g_loss = self.scaled(self.g_optimizer, g_loss)
         self.apply_update(self.g_optimizer, g_tape, scaled_g_loss, self.generator.trainable_variables)
         return self.record(d_loss, g_loss, ms_loss)

@@ -1,0 +1,22 @@
+import numpy as np
+import pytest
+
+from zoo.metrics.diversity import mean_pairwise_l1, per_condition_l1_diversity
+
+
+def test_mean_pairwise_l1_closed_form():
+    samples = np.array([[0.0, 0.0], [1.0, 1.0], [3.0, 1.0]])
+    # pairs: (0,1) -> 1, (0,2) -> 2, (1,2) -> 1
+    assert mean_pairwise_l1(samples) == pytest.approx(4 / 3)
+    assert mean_pairwise_l1(np.ones((5, 4, 4, 1))) == 0.0
+
+
+def test_per_condition_diversity_finds_the_collapsed_condition():
+    rng = np.random.default_rng(0)
+    healthy = rng.uniform(-1, 1, (10, 4, 4, 1))
+    collapsed = np.repeat(healthy[:1], 10, axis=0)
+    mean, per = per_condition_l1_diversity(np.stack([healthy, collapsed]))
+    assert per[1] == 0.0 and per[0] > 0.5
+    assert mean == pytest.approx(per.mean())
+    with pytest.raises(ValueError):
+        mean_pairwise_l1(np.ones((1, 3)))

@@ -1,0 +1,76 @@
+import json
+
+import numpy as np
+import pytest
+
+import zoo
+from training import fit
+from zoo.sampling import load_sampler
+
+TINY_ARGS = ["--epochs", "1", "--limit", "64", "--batch-size", "16", "--verbose", "0"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "digits"
+    fit.main(["--out", str(out), *TINY_ARGS])
+    return out
+
+
+def test_one_epoch_writes_every_artifact(trained):
+    for name in ("generator.weights.h5", "config.json", "README.md", "samples.png",
+                 "samples/epoch_001.png", "history.jsonl"):
+        assert (trained / name).is_file(), name
+    assert list((trained / "logs").rglob("events.out.tfevents.*"))
+    assert list((trained / "checkpoints").glob("ckpt-1.index"))
+    config = json.loads((trained / "config.json").read_text())
+    assert config["name"] == "msgan_dcgan_digits" and config["lambda_ms"] == 1.0
+    card = (trained / "README.md").read_text()
+    assert "wall time" in card and "machine" in card and "64 training examples" in card
+    history = [json.loads(line) for line in (trained / "history.jsonl").read_text().splitlines()]
+    assert set(history[0]) == {"epoch", "d_loss", "g_loss", "ms_ratio"}
+
+
+def test_save_load_round_trip_gives_identical_samples(trained):
+    a, b = load_sampler(trained), zoo.load(str(trained))
+    np.testing.assert_array_equal(a.sample([0, 3, "7"], 4, seed=5), b.sample([0, 3, "7"], 4, seed=5))
+    assert a.sample(2, 6, seed=1).shape == (6, 8, 8, 1)
+    assert not np.array_equal(a.sample(2, 6, seed=1), a.sample(2, 6, seed=2))
+
+
+def test_resume_continues_from_the_checkpoint(trained, capsys):
+    fit.main(["--out", str(trained), "--resume", *TINY_ARGS[:-2], "--epochs", "2", "--verbose", "0"])
+    assert (trained / "checkpoints" / "ckpt-2.index").is_file()
+    history = (trained / "history.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in history] == [1, 2]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "msgan_dcgan_digitz"], "unknown model 'msgan_dcgan_digitz'; did you mean msgan_dcgan_digits"),
+    (["--model", "../../etc"], "invalid model name"),
+    (["--data-dir", "/no/such/dir"], "data directory not found: /no/such/dir"),
+    (["--batch-size", "5000"], "batch size 5000 is larger than the dataset (1797 examples)"),
+    (["--epochs", "0"], "--epochs must be >= 1"),
+    (["--lambda-ms", "-1"], "--lambda-ms must be >= 0"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, argv, message):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        fit.main(["--out", str(out), *argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_unknown_model_lists_the_known_ones(capsys):
+    with pytest.raises(SystemExit):
+        fit.main(["--model", "nothing_like_it"])
+    err = capsys.readouterr().err
+    assert "known:" in err and "msgan_dcgan_cifar10" in err
+
+
+def test_refuses_to_overwrite_a_run(trained, capsys):
+    with pytest.raises(SystemExit):
+        fit.main(["--out", str(trained), *TINY_ARGS])
+    assert "not empty" in capsys.readouterr().err
