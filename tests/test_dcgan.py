@@ -136,13 +136,19 @@ def test_runs_under_mixed_bfloat16_with_float32_outputs():
     assert gan.generator.layers[-3].compute_dtype == "bfloat16"
 
 
-def test_mixed_float16_wraps_both_optimizers_in_loss_scaling():
+def test_mixed_float16_trains_with_loss_scaling_on_both_optimizers():
     keras.config.set_dtype_policy("mixed_float16")
-    gan = DCGAN(TINY)
-    gan.compile()
+    gan, logs, g_moved, d_moved = _fit_once()
     assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
     assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
     assert gan.g_optimizer is not gan.d_optimizer
+    assert np.isfinite(logs["g_loss"][0]) and np.isfinite(logs["d_loss"][0])
+    # Either the step was applied, or an overflow was caught and the scale lowered (never NaN weights).
+    for optimizer, moved in ((gan.g_optimizer, g_moved), (gan.d_optimizer, d_moved)):
+        assert moved or float(optimizer.dynamic_scale) < 2.0 ** 15
+    assert all(np.isfinite(w).all() for w in gan.generator.get_weights())
+    assert gan.generator.layers[-3].compute_dtype == "float16"
+    assert gan.generator.output.dtype == "float32"
 
 
 @pytest.mark.parametrize("strategy", ["default", "mirrored"])
