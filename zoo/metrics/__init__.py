@@ -1,4 +1,22 @@
-"""Metrics of the MSGAN paper's evaluation: diversity (and, per the metrics issue, FID, LPIPS, NDB/JSD)."""
-from zoo.metrics.diversity import mean_pairwise_l1, per_condition_l1_diversity
+"""Metrics of the MSGAN paper's evaluation: FID (and KID), LPIPS, NDB / JSD, diversity.
 
-__all__ = ["mean_pairwise_l1", "per_condition_l1_diversity"]
+Public API::
+
+    frechet_distance(mu1, sigma1, mu2, sigma2) -> float
+    kid(features1, features2) -> (mean, std)
+    ndb_jsd(train, generated, k, seed=0, alpha=0.05) -> dict
+    LPIPS(net="alex" | "vgg", weights=PATH)(x0, x1) -> (N,) distances
+"""
+from zoo.metrics.diversity import (lpips_diversity, mean_pairwise_l1, per_condition_l1_diversity,
+                                   random_pairs)
+from zoo.metrics.fid import (InceptionGraph, KerasFeatures, feature_statistics, fid_from_features,
+                             frechet_distance, kid)
+from zoo.metrics.lpips import LPIPS
+from zoo.metrics.ndb import NDBBins, fit_bins, load_bins, ndb_jsd, plot_bin_proportions
+
+__all__ = [
+    "frechet_distance", "kid", "ndb_jsd", "LPIPS",
+    "feature_statistics", "fid_from_features", "InceptionGraph", "KerasFeatures",
+    "NDBBins", "fit_bins", "load_bins", "plot_bin_proportions",
+    "mean_pairwise_l1", "per_condition_l1_diversity", "lpips_diversity", "random_pairs",
+]

@@ -32,3 +32,43 @@ def per_condition_l1_diversity(samples):
         raise ValueError(f"expected (conditions, n, ...) samples, got shape {samples.shape}")
     per_condition = np.array([mean_pairwise_l1(s) for s in samples])
     return float(per_condition.mean()), per_condition
+
+
+def random_pairs(num_samples, num_pairs, seed=0):
+    """``num_pairs`` random index pairs ``(num_pairs, 2)`` of distinct samples out of ``num_samples``.
+
+    Pairs are drawn with replacement across pairs (as the MSGAN authors' 50 random pairs out of
+    50 samples), never pairing a sample with itself.
+    """
+    if num_samples < 2:
+        raise ValueError(f"need at least 2 samples per condition to form pairs, got {num_samples}")
+    if num_pairs < 1:
+        raise ValueError(f"num_pairs must be >= 1, got {num_pairs}")
+    rng = np.random.default_rng(seed)
+    first = rng.integers(0, num_samples, num_pairs)
+    # An offset in 1..n-1 picks a different sample uniformly.
+    second = (first + rng.integers(1, num_samples, num_pairs)) % num_samples
+    return np.stack([first, second], axis=1)
+
+
+def lpips_diversity(samples, lpips, num_pairs=50, seed=0):
+    """Within-condition LPIPS diversity, the MSGAN paper's protocol.
+
+    Args:
+        samples: ``(conditions, n, H, W, C)`` images (uint8, or floats in [-1, 1]), n samples
+            of each condition (paper: 50 for image-to-image, 10 for text-to-image).
+        lpips: a :class:`zoo.metrics.LPIPS` (or any callable ``(x0, x1) -> (N,)`` distances).
+        num_pairs: random pairs per condition (paper: 50, or 10 for text).
+        seed: seed of the pair draws (condition c uses ``seed + c``).
+
+    Returns:
+        ``(mean over conditions, per-condition mean LPIPS (conditions,))``.
+    """
+    samples = np.asarray(samples)
+    if samples.ndim != 5:
+        raise ValueError(f"expected (conditions, n, H, W, C) samples, got shape {samples.shape}")
+    per_condition = np.empty(len(samples))
+    for c, condition_samples in enumerate(samples):
+        pairs = random_pairs(len(condition_samples), num_pairs, seed + c)
+        per_condition[c] = float(np.mean(lpips(condition_samples[pairs[:, 0]], condition_samples[pairs[:, 1]])))
+    return float(per_condition.mean()), per_condition

@@ -1,0 +1,147 @@
+"""training/evaluate.py: the label protocol on the shipped digits models, the image and text
+protocols on tiny real Keras generators, the CLI's outputs and errors."""
+import json
+import shutil
+import zlib
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from training import evaluate
+from training.evaluate import ConditionProtocol, evaluate_models, format_table, markdown_table
+from zoo.loading import find_weights
+from zoo.metrics import KerasFeatures
+from zoo.metrics.lpips import DEFAULT_WEIGHTS, LPIPS
+from zoo.sampling import to_uint8
+
+SHIPPED = {name: find_weights(name) for name in ("msgan_dcgan_digits", "dcgan_digits")}
+needs_shipped = pytest.mark.skipif(None in SHIPPED.values() or not evaluate.DIGITS_CLASSIFIER.is_file(),
+                                   reason="shipped digits models or digits classifier absent")
+TINY_LABEL = ["--preset", "label", "--samples-per-class", "60", "--k", "5"]
+
+
+@pytest.fixture(scope="module")
+def shipped_copies(tmp_path_factory):
+    """Copies of the shipped model directories, so card writing never touches the real cards."""
+    root = tmp_path_factory.mktemp("models")
+    return {name: shutil.copytree(path, root / name) for name, path in SHIPPED.items() if path is not None}
+
+
+@needs_shipped
+def test_label_protocol_end_to_end_ms_is_more_diverse(tmp_path, shipped_copies, capsys):
+    ms, baseline = str(shipped_copies["msgan_dcgan_digits"]), str(shipped_copies["dcgan_digits"])
+    status = evaluate.main(TINY_LABEL + ["--model", ms, "--baseline", baseline, "--json", str(tmp_path / "r.json"),
+                                         "--plot-dir", str(tmp_path / "plots"), "--write-cards"])
+    assert status == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    ms_metrics, base_metrics = report["models"][ms]["metrics"], report["models"][baseline]["metrics"]
+    for metrics in (ms_metrics, base_metrics):
+        assert set(metrics) == {"fid", "kid", "ndb_ratio", "ndb", "jsd", "l1_diversity"}
+        assert metrics["fid"] > 0 and 0 <= metrics["ndb_ratio"] <= 1 and 0 <= metrics["jsd"] <= np.log(2)
+    # The point of the paper: the MS model's samples of one class differ more.
+    assert ms_metrics["l1_diversity"] > base_metrics["l1_diversity"]
+    assert len(report["models"][ms]["per_condition"]) == 10
+    assert report["protocol"]["k"] == 5 and report["protocol"]["samples_per_class"] == 60
+    assert "FID-digits" in report["protocol"]["features"]
+    out = capsys.readouterr().out
+    assert "K=5" in out and "60 generated" in out and "machine:" in out
+    assert len(list((tmp_path / "plots").glob("ndb_class_*.png"))) == 10
+    card = (Path(ms) / "README.md").read_text()
+    assert "<!-- metrics:start -->" in card and "<!-- diversity:start -->" in card
+    assert "--samples-per-class 60" in card and f"{ms_metrics['l1_diversity']:.4f}" in card
+
+
+@needs_shipped
+def test_label_protocol_is_deterministic():
+    sampler = evaluate.load_model("dcgan_digits")
+    args = evaluate.parse_args(TINY_LABEL + ["--samples-per-class", "30", "--features", "none"])
+    first = evaluate_models(evaluate.build_protocol(args, sampler), {"m": sampler})
+    second = evaluate_models(evaluate.build_protocol(args, sampler), {"m": sampler})
+    assert first["models"]["m"]["metrics"] == second["models"]["m"]["metrics"]
+    assert "fid" not in first["models"]["m"]["metrics"]
+
+
+@needs_shipped
+def test_cli_errors_are_one_line(capsys):
+    assert evaluate.main(TINY_LABEL + ["--k", "500"]) == 2
+    assert "K=500" in capsys.readouterr().err
+    assert evaluate.main(TINY_LABEL + ["--model", "no_such_model"]) == 2
+    assert "unknown model" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        evaluate.parse_args(["--samples-per-class", "0"])
+    assert evaluate.main(["--preset", "image", "--model", "msgan_dcgan_digits"]) == 2
+    assert "--data-dir" in capsys.readouterr().err
+
+
+class TinySampler:
+    """A real tiny Keras generator behind the zoo's ``sample(condition, num_samples, seed)``.
+
+    ``condition`` is a uint8 image (image task) or a sentence (text task, embedded by a hash);
+    ``noise_scale = 0`` makes a mode-collapsed twin that ignores z.
+    """
+
+    def __init__(self, noise_scale=3.0, size=32, nz=4):
+        self.size, self.nz = size, nz
+        condition = keras.Input((size, size, 3))
+        z = keras.Input((nz,))
+        noise = keras.layers.Dense(size * size * 3, kernel_initializer=keras.initializers.RandomNormal(seed=1))(z)
+        noise = keras.layers.Reshape((size, size, 3))(noise)
+        mixed = keras.layers.Add()([condition, keras.layers.Rescaling(noise_scale)(noise)])
+        image = keras.layers.Conv2D(3, 3, padding="same", activation="tanh",
+                                    kernel_initializer=keras.initializers.RandomNormal(stddev=0.3, seed=2))(mixed)
+        self.generator = keras.Model([condition, z], image)
+
+    def condition_image(self, condition):
+        if isinstance(condition, str):
+            rng = np.random.default_rng(zlib.crc32(condition.encode()))
+            return rng.uniform(-1, 1, (self.size, self.size, 3)).astype(np.float32)
+        return np.asarray(condition, np.float32) / 127.5 - 1
+
+    def sample(self, condition, num_samples, seed=None):
+        z = np.random.default_rng(seed).standard_normal((num_samples, self.nz)).astype(np.float32)
+        images = np.repeat(self.condition_image(condition)[None], num_samples, axis=0)
+        return to_uint8(self.generator([images, z], training=False))
+
+
+def tiny_features():
+    inputs = keras.Input((32, 32, 3))
+    pooled = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(6, 5, strides=4, name="conv")(inputs))
+    return KerasFeatures(keras.Model(inputs, pooled), name="tiny test features")
+
+
+@pytest.fixture(scope="module")
+def lpips_metric():
+    if not DEFAULT_WEIGHTS["alex"].is_file():
+        pytest.skip("shipped LPIPS weights (saved_models/lpips_alex_v0.1/weights.npz) absent")
+    return LPIPS("alex")
+
+
+@pytest.mark.parametrize("preset", ["image", "text"])
+def test_condition_protocols_end_to_end(preset, lpips_metric, tmp_path):
+    rng = np.random.default_rng(0)
+    real = rng.integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)
+    conditions = (list(rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)) if preset == "image"
+                  else ["a small red bird", "a yellow bird with black wings", "a blue bird"])
+    protocol = ConditionProtocol(preset, conditions, real, tiny_features(), lpips_metric,
+                                 samples_per_condition=4, lpips_pairs=3, k=4, seed=0)
+    report = evaluate_models(protocol, {"collapsed": TinySampler(noise_scale=0.0), "diverse": TinySampler()})
+    collapsed, diverse = report["models"]["collapsed"]["metrics"], report["models"]["diverse"]["metrics"]
+    assert set(diverse) == {"fid", "kid", "lpips", "ndb_ratio", "ndb", "jsd", "l1_diversity"}
+    assert collapsed["lpips"] == 0 and collapsed["l1_diversity"] == 0
+    assert diverse["lpips"] > 0.001 and diverse["l1_diversity"] > 0.01
+    assert all(np.isfinite(v) for v in diverse.values())
+    assert len(report["models"]["diverse"]["per_condition"]["lpips"]) == 3
+    rows = report["protocol"]["rows"]
+    assert "3 " + preset in rows["fid"] and "K=4" in rows["ndb_ratio"] and "3 random pairs" in rows["lpips"]
+    table = format_table(report)
+    assert "collapsed" in table and f"{diverse['lpips']:.4f}" in table
+    assert markdown_table(report).count("\n") == len(rows) + 1
+    evaluate.write_plots(report, protocol, tmp_path)
+    assert (tmp_path / "ndb.png").is_file()
+
+
+def test_condition_protocol_rejects_too_many_bins():
+    with pytest.raises(ValueError, match="K=50"):
+        ConditionProtocol("image", [np.zeros((32, 32, 3), np.uint8)], np.zeros((10, 32, 32, 3), np.uint8), k=50)

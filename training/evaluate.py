@@ -1,0 +1,450 @@
+"""Evaluate zoo models with the MSGAN paper's protocols: ``python training/evaluate.py``.
+
+    # label task (the shipped digits models, side by side, FID-digits + NDB/JSD + L1 diversity)
+    python training/evaluate.py --preset label --model msgan_dcgan_digits --baseline dcgan_digits \\
+        --samples-per-class 1000 --k 10 --json runs/eval_digits.json
+
+Presets (counts default to the paper's; pass smaller ones for CPU runs and tests):
+
+* ``label``: per class, generate ``--samples-per-class`` images (paper 5,000); FID of each
+  class against that class's training images, averaged over classes; NDB/JSD per class with
+  K bins fitted on that class's training images, averaged; within-class mean pairwise L1.
+* ``image``: ``--conditions`` test inputs (paper 100) x ``--samples-per-condition`` (50) =
+  5,000 images; FID against the training targets; LPIPS over ``--lpips-pairs`` (50) random
+  pairs per input, averaged; NDB/JSD with K = 50 (paper: 20 for facades).
+* ``text``: ``--conditions`` sentences (200) x 10 samples = 2,000 images vs ``--real-count``
+  (2,000) training images; LPIPS over 10 pairs per sentence; NDB/JSD with K = 100.
+
+Reference statistics (real features, NDB bins) are computed once and shared by every model of a
+run, so ``--baseline`` compares two models on identical bins. Output: a console table where each
+row names its protocol, ``--json`` with everything, ``--plot-dir`` with the NDB bar charts, and
+``--write-cards`` puts the table into the models' cards (section ``metrics``).
+"""
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from zoo.metrics.diversity import lpips_diversity, mean_pairwise_l1  # noqa: E402
+from zoo.metrics.fid import feature_statistics, frechet_distance, kid  # noqa: E402
+from zoo.metrics.ndb import fit_bins, plot_bin_proportions  # noqa: E402
+
+PRESETS = {
+    "label": {"samples_per_class": 5000, "k": 100, "diversity_samples": 50},
+    "image": {"conditions": 100, "samples_per_condition": 50, "lpips_pairs": 50, "k": 50},
+    "text": {"conditions": 200, "samples_per_condition": 10, "lpips_pairs": 10, "k": 100, "real_count": 2000},
+}
+DIGITS_CLASSIFIER = Path(__file__).resolve().parent.parent / "saved_models" / "digits_classifier" / "model.keras"
+SAMPLE_CHUNK = 500
+KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000
+
+
+def to_unit(images):
+    """uint8 [0, 255] -> float32 [-1, 1] (NDB and L1 compare images in the generators' range)."""
+    return np.asarray(images, np.float32) / 127.5 - 1.0
+
+
+def draw(sampler, condition, count, seed):
+    """``count`` uint8 samples of one condition, drawn in chunks (bounded memory), seeded."""
+    chunks, start = [], 0
+    while start < count:
+        size = min(SAMPLE_CHUNK, count - start)
+        chunk_seed = int(np.random.SeedSequence([seed, start]).generate_state(1)[0])
+        chunks.append(np.asarray(sampler.sample(condition, size, seed=chunk_seed)))
+        start += size
+    return np.concatenate(chunks)
+
+
+def feature_scores(real_features, features, generated):
+    """FID and KID (mean over subsets) of ``generated`` uint8 images against real features."""
+    fake = features(generated)
+    kid_mean, _ = kid(real_features, fake, num_subsets=KID_SUBSETS, subset_size=KID_SUBSET_SIZE)
+    return {"fid": frechet_distance(*feature_statistics(real_features), *feature_statistics(fake)), "kid": kid_mean}
+
+
+class LabelProtocol:
+    """Per-class FID, NDB/JSD and within-class L1 diversity (the paper's label task).
+
+    Args:
+        real_images: ``(N, H, W, C)`` uint8 training images; real_labels: ``(N,)`` class ids.
+        class_names: names of the classes, in id order.
+        features: a feature extractor (``images -> (n, d)``, with ``.name``) or None (no FID).
+        samples_per_class, k, seed, alpha: the protocol's counts (see the module docstring).
+        diversity_samples: the first this-many samples of each class enter the L1 diversity.
+    """
+
+    name = "label"
+
+    def __init__(self, real_images, real_labels, class_names, features=None, samples_per_class=5000, k=100,
+                 seed=0, alpha=0.05, diversity_samples=50):
+        import keras
+
+        self.class_names, self.features = list(class_names), features
+        self.samples_per_class, self.k, self.seed, self.alpha = samples_per_class, k, seed, alpha
+        self.diversity_samples = min(diversity_samples, samples_per_class)
+        self.real_features, self.bins = [], []
+        progress = keras.utils.Progbar(len(self.class_names), unit_name="class")
+        for c in range(len(self.class_names)):
+            real = real_images[real_labels == c]
+            if len(real) < k:
+                raise ValueError(f"K={k} bins need at least {k} training images per class; class "
+                                 f"{self.class_names[c]!r} has {len(real)} (pass a smaller --k)")
+            if features is not None:
+                self.real_features.append(features(real))
+            self.bins.append(fit_bins(to_unit(real), k=k, seed=seed))
+            progress.add(1)
+        self.real_counts = [int((real_labels == c).sum()) for c in range(len(self.class_names))]
+
+    def describe(self):
+        features = self.features.name if self.features is not None else "none"
+        return {
+            "preset": "label",
+            "samples_per_class": self.samples_per_class,
+            "real_per_class": f"{min(self.real_counts)}-{max(self.real_counts)}",
+            "classes": len(self.class_names),
+            "features": features,
+            "k": self.k, "alpha": self.alpha, "seed": self.seed,
+            "rows": {
+                "fid": f"FID, lower is better ({features}; per class {self.samples_per_class} generated vs that class's "
+                       f"training images; mean of {len(self.class_names)} classes)",
+                "kid": f"KID, lower is better (same features; unbiased MMD^2, cubic kernel, {KID_SUBSETS} subsets "
+                       f"of <= {KID_SUBSET_SIZE}; mean over classes)",
+                "ndb_ratio": f"NDB/K, lower is better (K={self.k} bins per class on the class's training images, alpha {self.alpha}; mean over classes)",
+                "ndb": f"NDB (K={self.k} per class; mean over classes)",
+                "jsd": "JSD, lower is better (same bins; natural log; mean over classes)",
+                "l1_diversity": f"within-class L1 diversity, higher is more diverse (mean pairwise L1 distance of "
+                                f"{self.diversity_samples} samples per class in [-1, 1])",
+            },
+        }
+
+    def evaluate(self, sampler):
+        import keras
+
+        per_class = []
+        progress = keras.utils.Progbar(len(self.class_names), unit_name="class")
+        for c, name in enumerate(self.class_names):
+            generated = draw(sampler, c, self.samples_per_class, seed=self.seed + c)
+            scores = self.bins[c].evaluate(to_unit(generated), alpha=self.alpha)
+            row = {"class": name, "ndb": scores["ndb"], "ndb_ratio": scores["ndb_ratio"], "jsd": scores["jsd"],
+                   "l1_diversity": mean_pairwise_l1(to_unit(generated[:self.diversity_samples])),
+                   "train_proportions": scores["train_proportions"].tolist(),
+                   "generated_proportions": scores["generated_proportions"].tolist(),
+                   "different_bins": scores["different_bins"].tolist()}
+            if self.features is not None:
+                row.update(feature_scores(self.real_features[c], self.features, generated))
+            per_class.append(row)
+            progress.add(1)
+        keys = (["fid", "kid"] if self.features is not None else []) + ["ndb_ratio", "ndb", "jsd", "l1_diversity"]
+        return {"metrics": {key: float(np.mean([row[key] for row in per_class])) for key in keys},
+                "per_condition": per_class}
+
+
+class ConditionProtocol:
+    """The image- and text-task protocols: conditions x samples, FID vs a real set, LPIPS pairs, NDB.
+
+    Args:
+        name: ``"image"`` or ``"text"``.
+        conditions: the inputs given to ``sampler.sample`` (uint8 images, or sentences).
+        real_images: ``(N, H, W, C)`` uint8 training images (FID reference, NDB bins).
+        features: feature extractor or None; lpips: a :class:`zoo.metrics.LPIPS` or None.
+        samples_per_condition, lpips_pairs, k, seed, alpha: the protocol's counts.
+    """
+
+    def __init__(self, name, conditions, real_images, features=None, lpips=None, samples_per_condition=50,
+                 lpips_pairs=50, k=50, seed=0, alpha=0.05):
+        if len(real_images) < k:
+            raise ValueError(f"K={k} bins need at least {k} real images, got {len(real_images)} (pass a smaller --k)")
+        if len(conditions) < 1:
+            raise ValueError("no conditions to evaluate")
+        self.name, self.conditions, self.features, self.lpips = name, list(conditions), features, lpips
+        self.samples_per_condition, self.lpips_pairs, self.k = samples_per_condition, lpips_pairs, k
+        self.seed, self.alpha, self.real_count = seed, alpha, len(real_images)
+        self.real_features = features(real_images) if features is not None else None
+        self.bins = fit_bins(to_unit(real_images), k=k, seed=seed)
+
+    def describe(self):
+        features = self.features.name if self.features is not None else "none"
+        total = len(self.conditions) * self.samples_per_condition
+        rows = {
+            "fid": f"FID, lower is better ({features}; {total} generated = {len(self.conditions)} {self.name} conditions x "
+                   f"{self.samples_per_condition}, vs {self.real_count} training images)",
+            "kid": f"KID, lower is better (same features and sets; unbiased MMD^2, cubic kernel, {KID_SUBSETS} "
+                   f"subsets of <= {KID_SUBSET_SIZE})",
+            "lpips": f"LPIPS diversity, higher is more diverse ({self.lpips.protocol if self.lpips else 'none'}; {self.lpips_pairs} random "
+                     f"pairs per condition, mean of {len(self.conditions)})",
+            "ndb_ratio": f"NDB/K, lower is better (K={self.k} bins on {self.real_count} training images, alpha {self.alpha}; {total} generated)",
+            "ndb": f"NDB (K={self.k})",
+            "jsd": "JSD, lower is better (same bins; natural log)",
+            "l1_diversity": f"L1 diversity, higher is more diverse (mean pairwise L1 distance of {self.samples_per_condition} "
+                            f"samples per condition in [-1, 1])",
+        }
+        if self.features is None:
+            rows.pop("fid")
+            rows.pop("kid")
+        if self.lpips is None:
+            rows.pop("lpips")
+        return {"preset": self.name, "conditions": len(self.conditions), "samples_per_condition": self.samples_per_condition,
+                "real_images": self.real_count, "features": features, "lpips_pairs": self.lpips_pairs,
+                "k": self.k, "alpha": self.alpha, "seed": self.seed, "rows": rows}
+
+    def evaluate(self, sampler):
+        import keras
+
+        progress = keras.utils.Progbar(len(self.conditions), unit_name="condition")
+        samples = []
+        for i, condition in enumerate(self.conditions):
+            samples.append(draw(sampler, condition, self.samples_per_condition, seed=self.seed + i))
+            progress.add(1)
+        samples = np.stack(samples)  # (conditions, n, H, W, C) uint8
+        flat = samples.reshape(-1, *samples.shape[2:])
+        scores = self.bins.evaluate(to_unit(flat), alpha=self.alpha)
+        metrics = {"ndb_ratio": scores["ndb_ratio"], "ndb": scores["ndb"], "jsd": scores["jsd"],
+                   "l1_diversity": float(np.mean([mean_pairwise_l1(to_unit(s)) for s in samples]))}
+        per_condition = {}
+        if self.features is not None:
+            metrics.update(feature_scores(self.real_features, self.features, flat))
+        if self.lpips is not None:
+            metrics["lpips"], per = lpips_diversity(samples, self.lpips, self.lpips_pairs, seed=self.seed)
+            per_condition["lpips"] = per.tolist()
+        return {"metrics": metrics, "per_condition": per_condition,
+                "ndb_bins": {k: scores[k].tolist() for k in ("train_proportions", "generated_proportions", "different_bins")}}
+
+
+def evaluate_models(protocol, samplers):
+    """``{label: sampler}`` -> the JSON-ready report: the protocol and every model's results."""
+    return {"protocol": protocol.describe(),
+            "models": {label: protocol.evaluate(sampler) for label, sampler in samplers.items()}}
+
+
+def format_table(report):
+    """Console table: one row per metric (its protocol in the row name), one column per model."""
+    rows = report["protocol"]["rows"]
+    models = list(report["models"])
+    widths = [max(len(m), 10) for m in models]
+    lines = [" | ".join(["metric (protocol)".ljust(60)] + [m.rjust(w) for m, w in zip(models, widths)])]
+    lines.append("-" * len(lines[0]))
+    for key, label in rows.items():
+        values = [report["models"][m]["metrics"].get(key) for m in models]
+        cells = [("-" if v is None else f"{v:.4f}").rjust(w) for v, w in zip(values, widths)]
+        lines.append(" | ".join([label.ljust(60)] + cells) if len(label) <= 60 else
+                     label + "\n" + " | ".join([" " * 60] + cells))
+    return "\n".join(lines)
+
+
+def markdown_table(report):
+    models = list(report["models"])
+    lines = ["| metric (protocol) | " + " | ".join(f"`{m}`" for m in models) + " |",
+             "|---|" + "---|" * len(models)]
+    for key, label in report["protocol"]["rows"].items():
+        values = [report["models"][m]["metrics"].get(key) for m in models]
+        lines.append(f"| {label} | " + " | ".join("-" if v is None else f"{v:.4f}" for v in values) + " |")
+    return "\n".join(lines)
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python training/evaluate.py",
+                                     description="Evaluate zoo models with the MSGAN paper's protocols (FID, LPIPS, NDB/JSD).",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="label")
+    parser.add_argument("--model", default="msgan_dcgan_digits", help="zoo name or saved model directory")
+    parser.add_argument("--baseline", help="a second model scored on the same reference statistics (side by side)")
+    parser.add_argument("--data-dir", help="label: dataset dir (default: the dataset's loader); image: pix2pix layout")
+    parser.add_argument("--condition-file", help="text: one sentence per line")
+    parser.add_argument("--real-dir", help="text: folder of training images (searched recursively)")
+    parser.add_argument("--samples-per-class", type=int, help="label (paper 5000)")
+    parser.add_argument("--conditions", type=int, help="image/text: number of test conditions (paper 100 / 200)")
+    parser.add_argument("--samples-per-condition", type=int, help="image/text (paper 50 / 10)")
+    parser.add_argument("--lpips-pairs", type=int, help="image/text: random pairs per condition (paper 50 / 10)")
+    parser.add_argument("--real-count", type=int, help="real images used (text: paper 2000; default all)")
+    parser.add_argument("--k", type=int, help="NDB bins (label 100, image 50 (facades 20), text 100)")
+    parser.add_argument("--alpha", type=float, default=0.05, help="significance of NDB's z-test")
+    parser.add_argument("--features", default="auto",
+                        help="FID features: inception (TTUR graph), digits (the shipped classifier), "
+                             "PATH.keras[:layer], none; auto = digits for the digits dataset, else inception")
+    parser.add_argument("--inception-graph", help="classify_image_graph_def.pb (offline; default: Keras cache/download)")
+    parser.add_argument("--lpips-net", choices=("alex", "vgg"), default="alex")
+    parser.add_argument("--lpips-weights", help="LPIPS .npz (default: the shipped AlexNet v0.1)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", help="write the full report here")
+    parser.add_argument("--plot-dir", help="write NDB bin-proportion PNGs here")
+    parser.add_argument("--write-cards", action="store_true", help="put the table into the models' cards (section 'metrics')")
+    args = parser.parse_args(argv)
+    for key, value in PRESETS[args.preset].items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    for key in ("samples_per_class", "conditions", "samples_per_condition", "lpips_pairs", "k", "real_count"):
+        value = getattr(args, key, None)
+        if value is not None and value < 1:
+            parser.error(f"--{key.replace('_', '-')} must be >= 1, got {value}")
+    if args.preset == "label" and args.samples_per_class < 2:
+        parser.error("--samples-per-class must be >= 2 (FID and diversity need pairs)")
+    if args.preset != "label" and args.samples_per_condition < 2:
+        parser.error("--samples-per-condition must be >= 2 (diversity needs pairs)")
+    return args
+
+
+def make_features(spec, dataset=None, inception_graph=None):
+    """The FID feature extractor named by ``--features``."""
+    from zoo.metrics.fid import InceptionGraph, KerasFeatures
+
+    if spec == "auto":
+        spec = "digits" if dataset == "digits" else "inception"
+    if spec == "none":
+        return None
+    if spec == "inception":
+        return InceptionGraph(inception_graph)
+    if spec == "digits":
+        if not DIGITS_CLASSIFIER.is_file():
+            raise FileNotFoundError(f"digit classifier not found: {DIGITS_CLASSIFIER}; train it with "
+                                    f"`python training/train_digit_classifier.py`")
+        return KerasFeatures(DIGITS_CLASSIFIER, layer="features", name="FID-digits: shipped digits_classifier/features")
+    path, _, layer = spec.partition(":") if not Path(spec).is_file() else (spec, "", "")
+    return KerasFeatures(path, layer=layer or None, name=f"{Path(path).name}" + (f"/{layer}" if layer else ""))
+
+
+def load_model(name):
+    import zoo
+
+    return zoo.load(name)
+
+
+def label_data(config, data_dir, limit=None):
+    """All training images of a label task as uint8 ``(N, H, W, C)`` and labels ``(N,)``."""
+    from training.data import load_label_data
+    from zoo.sampling import to_uint8
+
+    dataset, _, _ = load_label_data(config, data_dir, split="train", limit=limit)
+    images, labels = [], []
+    for one_hot, image in dataset.batch(1024):
+        images.append(to_uint8(image.numpy()))
+        labels.append(one_hot.numpy().argmax(axis=1))
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def image_folder_uint8(root, limit=None, size=None):
+    from PIL import Image
+
+    from training.data import IMAGE_SUFFIXES
+
+    paths = sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    if not paths:
+        raise FileNotFoundError(f"no images in {root}")
+    images = []
+    for path in paths:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+            images.append(np.asarray(image.resize((size, size), Image.BICUBIC) if size else image))
+    return np.stack(images)
+
+
+def build_protocol(args, sampler):
+    from zoo.sampling import to_uint8
+
+    config = sampler.config
+    features = make_features(args.features, getattr(config, "dataset", None), args.inception_graph)
+    if args.preset == "label":
+        images, labels = label_data(config, args.data_dir, args.real_count)
+        return LabelProtocol(images, labels, config.class_names, features, args.samples_per_class, args.k,
+                             args.seed, args.alpha, PRESETS["label"]["diversity_samples"])
+    from zoo.metrics.lpips import LPIPS
+
+    lpips = LPIPS(args.lpips_net, weights=args.lpips_weights)
+    if args.preset == "image":
+        from training.paired_data import load_pairs
+
+        if args.data_dir is None:
+            raise ValueError("--preset image needs --data-dir (pix2pix layout: train/ and val/ side-by-side pairs)")
+        inputs, _ = load_pairs(args.data_dir, config.image_size, split="val", limit=args.conditions)
+        _, targets = load_pairs(args.data_dir, config.image_size, split="train", limit=args.real_count)
+        conditions = list(to_uint8(inputs))
+        real = to_uint8(targets)
+    else:
+        if not (args.condition_file and args.real_dir):
+            raise ValueError("--preset text needs --condition-file (one sentence per line) and --real-dir")
+        path = Path(args.condition_file)
+        if not path.is_file():
+            raise FileNotFoundError(f"condition file not found: {path}")
+        conditions = [line.strip() for line in path.read_text().splitlines() if line.strip()][:args.conditions]
+        real = image_folder_uint8(args.real_dir, args.real_count, getattr(config, "image_size", None))
+    return ConditionProtocol(args.preset, conditions, real, features, lpips, args.samples_per_condition,
+                             args.lpips_pairs, args.k, args.seed, args.alpha)
+
+
+def write_plots(report, protocol, plot_dir):
+    plot_dir = Path(plot_dir)
+    labels = list(report["models"])
+    if isinstance(protocol, LabelProtocol):
+        for c, name in enumerate(protocol.class_names):
+            results = [{**{k: np.asarray(v) for k, v in report["models"][m]["per_condition"][c].items()
+                           if k.endswith("proportions") or k == "different_bins"}} for m in labels]
+            plot_bin_proportions(results, plot_dir / f"ndb_class_{name}.png",
+                                 title=f"class {name}: K={protocol.k} bins, train vs generated", labels=labels)
+    else:
+        results = [{k: np.asarray(v) for k, v in report["models"][m]["ndb_bins"].items()} for m in labels]
+        plot_bin_proportions(results, plot_dir / "ndb.png", title=f"{protocol.name}: K={protocol.k} bins", labels=labels)
+
+
+def paper_deviations(protocol):
+    """``"k 10 (paper 100), ..."`` for every count that differs from the preset's paper value."""
+    paper = PRESETS[protocol["preset"]]
+    changed = [f"{key.replace('_', ' ')} {protocol[key]} (paper {value})" for key, value in paper.items()
+               if key in protocol and protocol[key] != value]
+    return ", ".join(changed)
+
+
+def card_body(report, command, machine):
+    protocol = report["protocol"]
+    deviations = paper_deviations(protocol)
+    note = f" Counts differ from the paper's: {deviations}." if deviations else ""
+    return (f"Measured with `{command}` on {machine}.\n\n"
+            f"Protocol `{protocol['preset']}`; every model scored against the same reference statistics and "
+            f"NDB bins (seed {protocol['seed']}).{note}\n\n{markdown_table(report)}")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from training.machine import machine_line
+
+    command = shlex.join(["python", "training/evaluate.py", *(argv if argv is not None else sys.argv[1:])])
+    try:
+        samplers = {args.model: load_model(args.model)}
+        if args.baseline:
+            samplers = {args.baseline: load_model(args.baseline), **samplers}
+        protocol = build_protocol(args, samplers[args.model])
+        report = evaluate_models(protocol, samplers)
+    except (ValueError, FileNotFoundError, KeyError) as error:
+        print(f"evaluate.py: error: {error.args[0] if error.args else error}", file=sys.stderr)
+        return 2
+    machine = machine_line()
+    report.update(command=command, machine=machine)
+    print(f"\nprotocol: {json.dumps({k: v for k, v in report['protocol'].items() if k != 'rows'})}")
+    print(format_table(report))
+    print(f"machine: {machine}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
+    if args.plot_dir:
+        write_plots(report, protocol, args.plot_dir)
+    if args.write_cards:
+        from training.cards import replace_section
+        from zoo.loading import find_weights
+
+        for name in samplers:
+            directory = Path(name) if Path(name).is_dir() else find_weights(name)
+            if directory is None:
+                print(f"evaluate.py: no card for {name} (no saved model directory)", file=sys.stderr)
+                continue
+            replace_section(directory / "README.md", "metrics", card_body(report, command, machine))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
