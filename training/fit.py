@@ -34,6 +34,8 @@ def parse_args(argv=None):
     parser.add_argument("--mixed-precision", choices=PRECISIONS, default="float32",
                         help="dtype policy: mixed_float16 on GPUs, mixed_bfloat16 on CPUs with avx512_bf16")
     parser.add_argument("--seed", type=int, help="seed of weights, noise and shuffling (default: config)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a config field, e.g. --set image_size=64 --set ngf=16 (repeatable)")
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
     parser.add_argument("--limit", type=int, help="use only the first N training examples (smoke tests)")
     parser.add_argument("--steps-per-epoch", type=int, help="cap the steps of each epoch")
@@ -62,7 +64,11 @@ def resolve_config(args):
                          ("lambda_ms", args.lambda_ms), ("seed", args.seed)):
         if value is not None:
             changes[field] = value
-    config = config.replace(**changes)
+    changes.update(_field_overrides(args.set, config))
+    try:
+        config = config.replace(**changes)
+    except ValueError as error:
+        fail(str(error))
     if config.epochs < 1:
         fail(f"--epochs must be >= 1, got {config.epochs}")
     if config.lambda_ms < 0:
@@ -70,6 +76,24 @@ def resolve_config(args):
     if args.data_dir is not None and not Path(args.data_dir).is_dir():
         fail(f"data directory not found: {args.data_dir}")
     return config
+
+
+def _field_overrides(items, config):
+    """``--set FIELD=VALUE`` pairs as a dict; values parsed as JSON when they can be (64, 0.5, true)."""
+    import dataclasses
+    import json
+
+    fields = {f.name for f in dataclasses.fields(config)}
+    changes = {}
+    for item in items:
+        field, sep, text = item.partition("=")
+        if not sep or field not in fields:
+            fail(f"--set {item!r}: expected FIELD=VALUE with FIELD one of {', '.join(sorted(fields))}")
+        try:
+            changes[field] = json.loads(text)
+        except json.JSONDecodeError:
+            changes[field] = text
+    return changes
 
 
 def main(argv=None):

@@ -1,16 +1,29 @@
-"""``zoo.load(name)``: a ready sampler for a zoo name or a saved model directory."""
+"""``zoo.load(name)``: a ready sampler for a zoo name or a saved model directory.
+
+Where the weights of a zoo name are looked for, in order:
+
+1. an explicit path (``weights="path/to/dir"`` or ``weights="path/to/generator.weights.h5"``);
+2. ``$MSGAN_ZOO_HOME/<name>/``;
+3. the package's ``saved_models/<name>/``.
+
+Security: a name is a plain identifier (no path traversal); the generator is built from the
+family's code and a JSON config, and only raw weight tensors are read from the HDF5 file with
+Keras' ``load_weights`` (no pickle, no deserialized code, Keras' safe mode left on).
+"""
 import os
 from pathlib import Path
 
-from zoo.registry import get_config, get_family, validate_name
-from zoo.sampling import CONFIG_FILE, GENERATOR_WEIGHTS, load_sampler
+from zoo.registry import get_config, get_family, get_spec, validate_name
+from zoo.sampling import CONFIG_FILE, GENERATOR_WEIGHTS, load_sampler, read_config
 
 PACKAGE_MODELS = Path(__file__).resolve().parent.parent / "saved_models"
 DEFAULT = "default"
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
 def weight_dirs(name):
-    """Where the weights of ``name`` are looked for, in order."""
+    """Where the weights of ``name`` are looked for, in order (explicit paths aside)."""
+    validate_name(name)
     dirs = []
     home = os.environ.get("MSGAN_ZOO_HOME")
     if home:
@@ -20,37 +33,95 @@ def weight_dirs(name):
 
 
 def find_weights(name):
-    """The first directory holding ``name``'s generator weights, or None."""
+    """The first directory holding ``name``'s generator weights and config, or None."""
     for directory in weight_dirs(name):
         if (directory / GENERATOR_WEIGHTS).is_file() and (directory / CONFIG_FILE).is_file():
             return directory
     return None
 
 
+def check_weights_file(path):
+    """Refuse anything but a readable HDF5 ``*.weights.h5`` file, with a one-line error."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"weights file not found: {path}")
+    if not path.name.endswith(".weights.h5"):
+        raise ValueError(f"{path}: weights must be a Keras '.weights.h5' file (no pickle, no .keras archives)")
+    with open(path, "rb") as f:
+        if f.read(len(HDF5_SIGNATURE)) != HDF5_SIGNATURE:
+            raise ValueError(f"{path} is corrupted: not an HDF5 file")
+    return path
+
+
+def _is_path(name):
+    return isinstance(name, os.PathLike) or (isinstance(name, str) and ("/" in name or os.sep in name))
+
+
 def load(name, weights=DEFAULT):
     """Load a zoo generator ready to sample.
 
     Args:
-        name: a zoo name (``"msgan_dcgan_digits"``) or a directory written by ``fit.py``.
+        name: a zoo name (``"msgan_dcgan_digits"``; ``zoo.list_models()`` lists them) or a
+            directory written by ``fit.py`` (``generator.weights.h5`` + ``config.json``).
         weights: ``"default"`` looks in ``$MSGAN_ZOO_HOME/<name>/`` then the package's
-            ``saved_models/<name>/``; a path to a directory uses that one; ``None`` builds
-            the generator with random weights (for fine-tuning).
+            ``saved_models/<name>/``; a directory or a ``.weights.h5`` file uses that one (a
+            lone weights file is read with the registry's config for ``name``);
+            ``None`` builds the generator with random weights (for fine-tuning).
 
     Returns:
-        The family's sampler: ``.sample(condition, num_samples, seed=None)``, ``.generator``.
+        The family's sampler (e.g. :class:`zoo.sampling.LabelSampler`) with
+        ``.sample(condition, num_samples, seed=None)`` and ``.generator`` (the Keras model).
+
+    Raises:
+        KeyError: unknown name (the message suggests close matches).
+        ValueError: invalid name, a family not implemented yet, a corrupted weights file,
+            weights of another family.
+        FileNotFoundError: no weights anywhere (the message says how to train them).
     """
-    if isinstance(name, os.PathLike) or (isinstance(name, str) and os.sep in name):
-        return load_sampler(name)
-    config = get_config(validate_name(name))
+    if _is_path(name):
+        return _load_directory(Path(name))
+    spec = get_spec(name)
+    config = get_config(name)  # raises for families not implemented yet
     family = get_family(config.family)
     if weights is None:
         return family.sampler_class(family.build_generator(config), config)
     if weights != DEFAULT:
-        return load_sampler(weights)
+        path = Path(weights)
+        if path.is_dir() or not (path.exists() or path.suffix):
+            return _load_directory(path, expected_family=spec.family)
+        if (path.parent / CONFIG_FILE).is_file():  # fit.py's output: the config beside the weights wins
+            config = read_config(path.parent)
+            if config.family != spec.family:
+                raise ValueError(f"{path.parent} holds a {config.family!r} model, not a {spec.family!r} one")
+        return _load_weights_file(path, config)
     directory = find_weights(name)
     if directory is None:
         searched = ", ".join(str(d) for d in weight_dirs(name))
         raise FileNotFoundError(
             f"no weights for {name} (looked in {searched}); train them with "
-            f"`python training/fit.py --model {name} --data-dir DIR --out DIR`, or pass weights=None")
+            f"`python training/fit.py --model {name} --data-dir DIR --out DIR` and pass "
+            f"weights=DIR or copy DIR to $MSGAN_ZOO_HOME/{name}/, or pass weights=None for random init")
+    return _load_directory(directory, expected_family=spec.family)
+
+
+def _load_directory(directory, expected_family=None):
+    if not directory.is_dir():
+        raise FileNotFoundError(f"model directory not found: {directory}")
+    check_weights_file(directory / GENERATOR_WEIGHTS)
+    config = read_config(directory)
+    if expected_family is not None and config.family != expected_family:
+        raise ValueError(f"{directory} holds a {config.family!r} model, not a {expected_family!r} one")
     return load_sampler(directory)
+
+
+def _load_weights_file(path, config):
+    """A sampler for ``config`` with the weights of one ``.weights.h5`` file."""
+    check_weights_file(path)
+    family = get_family(config.family)
+    generator = family.build_generator(config)
+    try:
+        generator.load_weights(path)
+    except Exception as error:  # h5py/Keras raise many types for a damaged or mismatched file
+        message = str(error).splitlines()[0] if str(error) else ""
+        raise ValueError(f"cannot read generator weights {path}: {type(error).__name__}: {message}") from None
+    return family.sampler_class(generator, config)

@@ -26,7 +26,7 @@ class LabelSampler:
 
     def class_ids(self, condition):
         """Class ids ``(N,)`` for an id, a name, or a sequence of either."""
-        items = [condition] if isinstance(condition, (int, np.integer, str)) else list(condition)
+        items = [condition] if isinstance(condition, (int, np.integer, str)) or np.ndim(condition) == 0 else list(condition)
         if not items:
             raise ValueError("condition is empty: give a class id, a class name or a list of them")
         ids = []
@@ -58,6 +58,9 @@ class LabelSampler:
         expected = (self.config.num_classes,)
         if condition.ndim != 2 or condition.shape[1:] != expected:
             raise ValueError(f"condition must have shape (N, {expected[0]}) (one-hot), got {condition.shape}")
+        if condition.size and not (np.isfinite(condition).all() and condition.min() >= 0 and condition.max() <= 1):
+            raise ValueError("condition must be one-hot rows with values in [0, 1], "
+                             f"got values in [{condition.min():.3g}, {condition.max():.3g}]")
         if z.ndim != 2 or z.shape[1] != self.config.nz:
             raise ValueError(f"z must have shape (N, {self.config.nz}), got {z.shape}")
         if len(z) != len(condition):
@@ -131,3 +134,76 @@ def load_sampler(directory):
     except Exception as error:  # h5py/Keras raise many types for a damaged file
         raise ValueError(f"cannot read generator weights {weights}: {type(error).__name__}: {error}") from None
     return family.sampler_class(generator, config)
+
+
+class ImageSampler:
+    """Samples of an image-conditioned generator (Pix2Pix, BicycleGAN): many outputs per input.
+
+    Attributes:
+        generator: the Keras model ``[image (N, S, S, C) in [-1, 1], z (N, nz)] -> image in [-1, 1]``.
+        config: the model's config dataclass (``image_size``, ``in_channels``, ``nz``).
+    """
+
+    def __init__(self, generator, config):
+        self.generator = generator
+        self.config = config
+
+    def noise(self, count, seed=None):
+        return np.random.default_rng(seed).standard_normal((count, self.config.nz)).astype(np.float32)
+
+    def generate(self, condition, z):
+        """Raw output ``(N, S, S, C)`` in [-1, 1] for ``condition (N, S, S, C)`` in [-1, 1], ``z (N, nz)``."""
+        condition = np.asarray(condition, dtype=np.float32)
+        z = np.asarray(z, dtype=np.float32)
+        size, channels = self.config.image_size, self.config.in_channels
+        if condition.ndim != 4 or condition.shape[1:] != (size, size, channels):
+            raise ValueError(f"condition must have shape (N, {size}, {size}, {channels}), got {condition.shape}")
+        if z.ndim != 2 or z.shape[1] != self.config.nz:
+            raise ValueError(f"z must have shape (N, {self.config.nz}), got {z.shape}")
+        if len(z) != len(condition):
+            raise ValueError(f"condition and z differ in batch size: {len(condition)} vs {len(z)}")
+        return np.asarray(self.generator([condition, z], training=False))
+
+    def model_inputs(self, images):
+        """uint8 ``(N, H, W, C)`` -> float32 ``(N, S, S, C)`` in [-1, 1] at the model's size (bicubic)."""
+        from PIL import Image
+
+        size = self.config.image_size
+        if images.shape[1:3] != (size, size):
+            images = np.stack([np.asarray(Image.fromarray(im).resize((size, size), Image.BICUBIC))
+                               for im in images])
+        return images.astype(np.float32) / 127.5 - 1.0
+
+    def sample(self, image, num_samples, seed=None):
+        """``num_samples`` outputs per input image, uint8 in the input's own size.
+
+        Args:
+            image: uint8 ``(H, W, C)`` in [0, 255], or a batch ``(N, H, W, C)``; any ``H, W``
+                (resized to the model's ``image_size`` and the outputs back to ``H, W``).
+            num_samples: outputs (different noise vectors) per input, >= 1.
+            seed: seed of the noise; the same seed gives the same samples.
+
+        Returns:
+            ``(num_samples, H, W, C)`` uint8 for one image, ``(N, num_samples, H, W, C)`` for a batch.
+        """
+        from PIL import Image
+
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
+            raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}")
+        images = np.asarray(image)
+        if images.dtype != np.uint8:
+            raise ValueError(f"image must be uint8 in [0, 255], got dtype {images.dtype}")
+        single = images.ndim == 3
+        images = images[None] if single else images
+        channels = self.config.in_channels
+        if images.ndim != 4 or images.shape[-1] != channels or min(images.shape[:3]) < 1:
+            raise ValueError(f"image must have shape (H, W, {channels}) or (N, H, W, {channels}), "
+                             f"got {np.asarray(image).shape}")
+        count, height, width = images.shape[:3]
+        condition = np.repeat(self.model_inputs(images), num_samples, axis=0)
+        outputs = to_uint8(self.generate(condition, self.noise(count * num_samples, seed)))
+        if (height, width) != outputs.shape[1:3]:
+            outputs = np.stack([np.asarray(Image.fromarray(im).resize((width, height), Image.BICUBIC))
+                                for im in outputs])
+        outputs = outputs.reshape(count, num_samples, *outputs.shape[1:])
+        return outputs[0] if single else outputs

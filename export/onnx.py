@@ -1,0 +1,158 @@
+"""ONNX export with tf2onnx: ``OUT/<name>.onnx`` for ONNX Runtime.
+
+The graph has inputs ``condition (N, ...) float32`` and ``z (N, nz) float32`` and one output
+``image (N, H, W, C) float32`` in [-1, 1], the batch dynamic. tf2onnx cannot convert
+TensorFlow's stateless RNG, so the noise is an input; :class:`export.onnx_sampler.OnnxSampler`
+draws it with NumPy. Metadata props carry :func:`export.metadata.generator_metadata`.
+
+Inference-time normalization is folded away: tf2onnx turns a frozen batch norm into a
+per-channel ``Mul``/``Add`` after the convolution, and :func:`fold_channel_affines` moves
+them into the convolution's kernel and bias (ONNX Runtime's own Conv+Mul/Add fusions match
+``Conv`` nodes, not the ``ConvTranspose`` the DCGAN generator is made of).
+"""
+import os
+from pathlib import Path
+
+import numpy as np
+
+from export.atomic import atomic_path, refuse_existing
+from export.metadata import generator_metadata
+
+OPSET = 17
+CONV_OPS = ("Conv", "ConvTranspose")
+
+
+def onnx_path(out, name):
+    return Path(out) / f"{name}.onnx"
+
+
+def convert(generator, nz):
+    """The tf2onnx ``ModelProto`` of ``generator``: inputs ``condition``, ``z``; output ``image``."""
+    import tensorflow as tf
+    import tf2onnx
+
+    from export.savedmodel import serving_functions
+
+    serving_default, _, specs, _ = serving_functions(generator, nz)
+    function = tf.function(lambda condition, z: serving_default(condition, z)["image"], input_signature=specs)
+    model, _ = tf2onnx.convert.from_function(function, input_signature=specs, opset=OPSET)
+    rename_value(model.graph, model.graph.output[0].name, "image")
+    return model
+
+
+def rename_value(graph, old, new):
+    """Rename tensor ``old`` to ``new`` everywhere in ``graph``."""
+    for node in graph.node:
+        node.input[:] = [new if name == old else name for name in node.input]
+        node.output[:] = [new if name == old else name for name in node.output]
+    for value in list(graph.output) + list(graph.value_info):
+        if value.name == old:
+            value.name = new
+
+
+def _per_channel(constant, channels):
+    """``constant`` as a ``(channels,)`` vector if it broadcasts per NCHW channel, else None."""
+    if constant.size == 1:
+        return np.full(channels, constant.reshape(()), np.float32)
+    squeezed = constant.reshape(-1)
+    shape = tuple(d for d in constant.shape)
+    if squeezed.size == channels and shape in ((channels, 1, 1), (1, channels, 1, 1)):
+        return squeezed.astype(np.float32)
+    return None
+
+
+def fold_channel_affines(model):
+    """Fold every ``Mul``/``Add`` by a per-channel constant that directly follows a convolution.
+
+    ``(conv(x, W) + b) * s + o`` becomes ``conv(x, W * s) + (b * s + o)``. Returns the number
+    of nodes removed. Only folds when the convolution's output has that one consumer and its
+    kernel is used by no other node.
+    """
+    from onnx import numpy_helper
+
+    graph = model.graph
+    initializers = {init.name: init for init in graph.initializer}
+    folded = 0
+    changed = True
+    while changed:
+        changed = False
+        consumers = {}
+        for node in graph.node:
+            for name in node.input:
+                consumers.setdefault(name, []).append(node)
+        outputs = {value.name for value in graph.output}
+        for conv in graph.node:
+            if conv.op_type not in CONV_OPS or conv.output[0] in outputs:
+                continue
+            users = consumers.get(conv.output[0], [])
+            if len(users) != 1 or users[0].op_type not in ("Mul", "Add"):
+                continue
+            affine = users[0]
+            other = [name for name in affine.input if name != conv.output[0]]
+            if len(other) != 1 or other[0] not in initializers or len(consumers[conv.input[1]]) != 1:
+                continue
+            if conv.input[1] not in initializers or any(a.name == "group" and a.i != 1 for a in conv.attribute):
+                continue
+            kernel = numpy_helper.to_array(initializers[conv.input[1]])
+            channel_axis = 1 if conv.op_type == "ConvTranspose" else 0
+            channels = kernel.shape[channel_axis]
+            vector = _per_channel(numpy_helper.to_array(initializers[other[0]]), channels)
+            if vector is None:
+                continue
+            bias = (numpy_helper.to_array(initializers[conv.input[2]]).astype(np.float32)
+                    if len(conv.input) > 2 and conv.input[2] else np.zeros(channels, np.float32))
+            if affine.op_type == "Mul":
+                shape = [1] * kernel.ndim
+                shape[channel_axis] = channels
+                kernel = kernel * vector.reshape(shape)
+                bias = bias * vector
+            else:
+                bias = bias + vector
+            initializers[conv.input[1]].CopyFrom(numpy_helper.from_array(kernel.astype(np.float32), conv.input[1]))
+            bias_name = f"{conv.output[0]}__folded_bias"
+            if bias_name in initializers:
+                initializers[bias_name].CopyFrom(numpy_helper.from_array(bias, bias_name))
+            else:
+                initializers[bias_name] = numpy_helper.from_array(bias, bias_name)
+                graph.initializer.append(initializers[bias_name])
+                initializers[bias_name] = graph.initializer[-1]
+            if len(conv.input) > 2:
+                conv.input[2] = bias_name
+            else:
+                conv.input.append(bias_name)
+            conv.output[0] = affine.output[0]
+            graph.node.remove(affine)
+            folded += 1
+            changed = True
+            break
+    _drop_unused_initializers(graph)
+    return folded
+
+
+def _drop_unused_initializers(graph):
+    used = {name for node in graph.node for name in node.input}
+    for init in [init for init in graph.initializer if init.name not in used]:
+        graph.initializer.remove(init)
+
+
+def export_onnx(sampler, out, overwrite=False, version=1):
+    """Write ``sampler.generator`` as ``out/<name>.onnx`` (opset 17) atomically.
+
+    Returns:
+        The path of the ``.onnx`` file.
+    """
+    import onnx
+
+    final = onnx_path(out, sampler.config.name)
+    refuse_existing(final, overwrite)
+    model = convert(sampler.generator, sampler.config.nz)
+    fold_channel_affines(model)
+    model.doc_string = f"{sampler.config.name}: [condition, z] -> image in [-1, 1] (msgan-zoo)"
+    del model.metadata_props[:]
+    for key, value in generator_metadata(sampler, version).items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(model)
+    with atomic_path(final, overwrite=overwrite, is_dir=False) as staged:
+        onnx.save(model, os.fspath(staged))
+    return final

@@ -1,0 +1,179 @@
+"""Diverse sampling with NumPy and ONNX Runtime only (no TensorFlow at run time).
+
+    from export.onnx_sampler import OnnxSampler
+    sampler = OnnxSampler("exported/msgan_dcgan_digits.onnx")
+    images = sampler.sample(3, num_samples=8, seed=0)     # (8, 8, 8, 1) uint8
+
+The API and the noise are those of ``zoo.load(name)``: the noise is
+``np.random.default_rng(seed).standard_normal((count, nz))`` in float32, one row per
+(condition, sample) in condition-major order, so one seed gives the same samples here and
+through ``zoo.load(name).sample`` (to float32 rounding of the two runtimes).
+"""
+import json
+import os
+
+import numpy as np
+
+
+def to_uint8(images):
+    """[-1, 1] floats to uint8 [0, 255] (the zoo's rounding)."""
+    return np.clip(np.rint((np.asarray(images) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def session_options(threads=None):
+    """ONNX Runtime options that were fastest for these generators on CPU.
+
+    All graph optimizations (constant folding, node fusions, layout transforms) and one
+    intra-op thread per available core; sequential execution, since a generator is a chain.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    if threads is None:
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    options.intra_op_num_threads = int(threads)
+    options.inter_op_num_threads = 1
+    return options
+
+
+class OnnxSampler:
+    """Samples of an exported generator (``python -m export NAME --format onnx``).
+
+    Args:
+        path: the ``.onnx`` file.
+        threads: intra-op threads (default: the available cores).
+
+    Attributes:
+        metadata: the model's metadata props (``model_name``, ``nz``, ``config`` JSON, ...).
+        config: the zoo config as a dict; ``nz``, ``class_names``, ``condition_kind``.
+    """
+
+    def __init__(self, path, threads=None):
+        import onnxruntime as ort
+
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"ONNX model not found: {path}")
+        try:
+            self.session = ort.InferenceSession(path, session_options(threads), providers=["CPUExecutionProvider"])
+        except Exception as error:  # ORT raises its own Fail/InvalidProtobuf types
+            raise ValueError(f"cannot load ONNX model {path}: {str(error).splitlines()[0]}") from None
+        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        missing = {"nz", "config", "condition_kind"} - set(self.metadata)
+        if missing:
+            raise ValueError(f"{path} was not exported by msgan-zoo (missing metadata {sorted(missing)})")
+        self.config = json.loads(self.metadata["config"])
+        self.name = self.metadata.get("model_name", self.config.get("name", ""))
+        self.nz = int(self.metadata["nz"])
+        self.condition_kind = self.metadata["condition_kind"]
+        self.class_names = tuple(json.loads(self.metadata.get("class_names", "[]")))
+        self.condition_shape = tuple(self.session.get_inputs()[0].shape[1:])
+
+    # -- conditions ---------------------------------------------------------------------
+    @property
+    def num_classes(self):
+        return int(self.condition_shape[0])
+
+    def class_ids(self, condition):
+        """Class ids ``(N,)`` for an id, a name, or a sequence of either (as ``LabelSampler``)."""
+        scalar = isinstance(condition, (int, np.integer, str)) or np.ndim(condition) == 0
+        items = [condition] if scalar else list(condition)
+        if not items:
+            raise ValueError("condition is empty: give a class id, a class name or a list of them")
+        ids = []
+        for item in items:
+            if isinstance(item, str):
+                if item not in self.class_names:
+                    raise ValueError(f"unknown class name {item!r} for {self.name}; known: {', '.join(self.class_names)}")
+                ids.append(self.class_names.index(item))
+            elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+                if not 0 <= item < self.num_classes:
+                    raise ValueError(f"class id {item} is out of range for {self.name} "
+                                     f"({self.num_classes} classes: 0..{self.num_classes - 1})")
+                ids.append(int(item))
+            else:
+                raise TypeError(f"a class must be an int id or a str name, got {type(item).__name__}")
+        return np.asarray(ids, dtype=np.int64)
+
+    def image_batch(self, image):
+        """uint8 ``(H, W, C)`` or ``(N, H, W, C)`` -> ``(float32 (N, S, S, C) in [-1, 1], single)``.
+
+        Images of another size are resized to the model's (bicubic, as ``ImageSampler``).
+        """
+        images = np.asarray(image)
+        if images.dtype != np.uint8:
+            raise ValueError(f"image must be uint8 in [0, 255], got dtype {images.dtype}")
+        single = images.ndim == 3
+        images = images[None] if single else images
+        size, _, channels = self.condition_shape
+        if images.ndim != 4 or images.shape[-1] != channels or min(images.shape[:3]) < 1:
+            raise ValueError(f"image must have shape (H, W, {channels}) or (N, H, W, {channels}), "
+                             f"got {np.asarray(image).shape}")
+        if images.shape[1:3] != (size, size):
+            images = _resize(images, size, size)
+        return images.astype(np.float32) / 127.5 - 1.0, single
+
+    # -- sampling -----------------------------------------------------------------------
+    def noise(self, count, seed=None):
+        return np.random.default_rng(seed).standard_normal((count, self.nz)).astype(np.float32)
+
+    def generate(self, condition, z):
+        """Raw output ``(N, H, W, C)`` in [-1, 1] for a prepared ``condition`` and ``z (N, nz)``."""
+        condition = np.ascontiguousarray(condition, dtype=np.float32)
+        z = np.ascontiguousarray(z, dtype=np.float32)
+        if condition.ndim != len(self.condition_shape) + 1 or tuple(condition.shape[1:]) != self.condition_shape:
+            raise ValueError(f"condition must have shape (N, {', '.join(map(str, self.condition_shape))}), "
+                             f"got {condition.shape}")
+        low, high = (0.0, 1.0) if self.condition_kind == "label" else (-1.0, 1.0)
+        if condition.size and not (np.isfinite(condition).all() and condition.min() >= low and condition.max() <= high):
+            raise ValueError(f"condition values must lie in [{low:g}, {high:g}] "
+                             f"({'one-hot' if low == 0 else 'image'}), got [{condition.min():.3g}, {condition.max():.3g}]")
+        if z.ndim != 2 or z.shape[1] != self.nz:
+            raise ValueError(f"z must have shape (N, {self.nz}), got {z.shape}")
+        if len(z) != len(condition):
+            raise ValueError(f"condition and z differ in batch size: {len(condition)} vs {len(z)}")
+        return self.session.run(["image"], {"condition": condition, "z": z})[0]
+
+    def sample(self, condition, num_samples, seed=None):
+        """``num_samples`` outputs per condition, as ``zoo.load(name).sample``.
+
+        Args:
+            condition: label models: a class id, a class name, or a list of either;
+                image models: one uint8 image ``(H, W, C)`` or a batch ``(N, H, W, C)`` in
+                [0, 255], any ``H, W`` (resized to the model's size, outputs back to ``H, W``).
+            num_samples: samples (noise vectors) per condition, >= 1.
+            seed: the noise seed; the same seed gives the same samples.
+
+        Returns:
+            ``(num_samples, H, W, C)`` uint8 for one condition, ``(N, num_samples, H, W, C)``
+            for several.
+        """
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
+            raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}")
+        if self.condition_kind == "label":
+            ids = self.class_ids(condition)
+            single = isinstance(condition, (int, np.integer, str))
+            batch = np.eye(self.num_classes, dtype=np.float32)[np.repeat(ids, num_samples)]
+            count = len(ids)
+        else:
+            images, single = self.image_batch(condition)
+            batch = np.repeat(images, num_samples, axis=0)
+            count = len(images)
+        output = to_uint8(self.generate(batch, self.noise(count * num_samples, seed)))
+        if self.condition_kind == "image":
+            height, width = np.asarray(condition).shape[-3:-1]
+            if (height, width) != output.shape[1:3]:
+                output = _resize(output, height, width)
+        output = output.reshape(count, num_samples, *output.shape[1:])
+        return output[0] if single else output
+
+
+def _resize(images, height, width):
+    """Bicubic resize of uint8 ``(N, h, w, C)`` images (PIL, as the zoo's ``ImageSampler``)."""
+    from PIL import Image
+
+    return np.stack([np.asarray(Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image)
+                                .resize((width, height), Image.BICUBIC)).reshape(height, width, -1)
+                     for image in images])

@@ -1,0 +1,100 @@
+"""``python -m zoo``: the zoo as a table (name, task, dataset, weights here?, key metrics).
+
+    python -m zoo                      # every named model
+    python -m zoo --weights-here       # only those with weights on this machine
+    python -m zoo --family dcgan --pattern 'msgan_*'
+    python -m zoo --json               # the full specs as JSON
+
+Key metrics come from ``<weights dir>/metrics.json`` (``{"metric": value}``) when present, else
+from the model card's tables: a row whose first cell is the model's name, under its header.
+"""
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROW = re.compile(r"^\|(.*)\|\s*$")
+SECTION = re.compile(r"^<!-- ([a-z0-9_-]+):(start|end) -->$")
+
+
+def _cells(line):
+    return [cell.strip().strip("`").strip() for cell in ROW.match(line).group(1).split("|")]
+
+
+def card_metrics(card_text, name):
+    """``{column: value}`` from the first markdown table row whose first cell is ``name``.
+
+    Inside a ``<!-- key:start -->`` card section the columns are named ``key: column``.
+    """
+    header, section = None, None
+    for line in card_text.splitlines():
+        marker = SECTION.match(line.strip())
+        if marker:
+            section = marker.group(1) if marker.group(2) == "start" else None
+        if not ROW.match(line.strip()):
+            header = None
+            continue
+        cells = _cells(line.strip())
+        if all(set(cell) <= set("-: ") for cell in cells):
+            continue
+        if header is None:
+            header = cells
+        elif cells[0] == name and len(cells) == len(header):
+            prefix = f"{section}: " if section else ""
+            return {prefix + column: value for column, value in zip(header[1:], cells[1:])
+                    if column not in ("lambda_ms", "model")}
+    return {}
+
+
+def key_metrics(entry, limit=2):
+    """A short ``metric value; ...`` string for a list_models() entry ('' when none)."""
+    if not entry["weights_here"]:
+        return ""
+    directory = Path(entry["weights_dir"])
+    metrics = {}
+    if (directory / "metrics.json").is_file():
+        try:
+            metrics = json.loads((directory / "metrics.json").read_text())
+        except json.JSONDecodeError:
+            metrics = {}
+    if not metrics and (directory / "README.md").is_file():
+        metrics = card_metrics((directory / "README.md").read_text(), entry["name"])
+    items = [(k, v) for k, v in metrics.items() if isinstance(v, (int, float, str))][:limit]
+    return "; ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in items)
+
+
+def table(entries):
+    rows = [("name", "task", "dataset", "weights here?", "key metrics")]
+    for entry in entries:
+        here = "yes" if entry["weights_here"] else ("no" if entry["implemented"] else "no (not implemented)")
+        rows.append((entry["name"], entry["task"], entry["dataset"], here, key_metrics(entry)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m zoo", description="List the models of the zoo.")
+    parser.add_argument("--family", help="only this family (dcgan, pix2pix, bicyclegan, drit, stackgan)")
+    parser.add_argument("--dataset", help="only this dataset")
+    parser.add_argument("--pattern", help="shell wildcard on the name, e.g. 'msgan_*'")
+    parser.add_argument("--weights-here", action="store_true", help="only models with weights on this machine")
+    parser.add_argument("--json", action="store_true", help="print the full specs as JSON")
+    args = parser.parse_args(argv)
+
+    from zoo.registry import list_models
+
+    entries = list_models(family=args.family, dataset=args.dataset, pattern=args.pattern,
+                          weights_here=True if args.weights_here else None)
+    if args.json:
+        json.dump(entries, sys.stdout, indent=2)
+        print()
+    else:
+        print(table(entries))
+    return entries
+
+
+if __name__ == "__main__":
+    main()
