@@ -17,7 +17,7 @@ def training_card(config, run):
     kind = "baseline (lambda_ms = 0, no mode seeking term)" if baseline else f"MSGAN (lambda_ms = {config.lambda_ms})"
     logs = ", ".join(f"{k} {v:.4g}" for k, v in sorted(run["final_logs"].items()))
     fields = "\n".join(f"| `{k}` | `{v}` |" for k, v in sorted(config.to_dict().items()))
-    grid = (f"\n## Samples\n\nRows are classes, columns are different noise vectors "
+    grid = (f"\n## Samples\n\nRows are conditions (classes or input images), columns are different noise vectors "
             f"(fixed seed), after the last epoch:\n\n![samples]({run['grid']})\n") if run.get("grid") else ""
     return f"""# {config.name}
 

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from zoo.registry import get_config, get_family, get_spec, validate_name
-from zoo.sampling import CONFIG_FILE, GENERATOR_WEIGHTS, load_sampler, read_config
+from zoo.sampling import CONFIG_FILE, GENERATOR_WEIGHTS, load_sampler, read_config, sampler_from_weights
 
 PACKAGE_MODELS = Path(__file__).resolve().parent.parent / "saved_models"
 DEFAULT = "default"
@@ -117,11 +117,4 @@ def _load_directory(directory, expected_family=None):
 def _load_weights_file(path, config):
     """A sampler for ``config`` with the weights of one ``.weights.h5`` file."""
     check_weights_file(path)
-    family = get_family(config.family)
-    generator = family.build_generator(config)
-    try:
-        generator.load_weights(path)
-    except Exception as error:  # h5py/Keras raise many types for a damaged or mismatched file
-        message = str(error).splitlines()[0] if str(error) else ""
-        raise ValueError(f"cannot read generator weights {path}: {type(error).__name__}: {message}") from None
-    return family.sampler_class(generator, config)
+    return sampler_from_weights(config, path)

@@ -119,21 +119,27 @@ def read_config(directory):
     return FAMILIES[family].config_class.from_dict(values)
 
 
-def load_sampler(directory):
-    """The family's sampler (e.g. :class:`LabelSampler`) from a :func:`save_generator` directory."""
+def sampler_from_weights(config, weights):
+    """The family's sampler for ``config`` with the generator weights of one ``.weights.h5`` file."""
     from zoo.registry import get_family
 
-    config = read_config(directory)
     family = get_family(config.family)
     generator = family.build_generator(config)
+    try:
+        generator.load_weights(weights)
+    except Exception as error:  # h5py/Keras raise many types for a damaged or mismatched file
+        message = str(error).splitlines()[0] if str(error) else ""
+        raise ValueError(f"cannot read generator weights {weights}: {type(error).__name__}: {message}") from None
+    return family.sampler_class(generator, config)
+
+
+def load_sampler(directory):
+    """The family's sampler (e.g. :class:`LabelSampler`) from a :func:`save_generator` directory."""
+    config = read_config(directory)
     weights = Path(directory) / GENERATOR_WEIGHTS
     if not weights.is_file():
         raise FileNotFoundError(f"no {GENERATOR_WEIGHTS} in {directory}")
-    try:
-        generator.load_weights(weights)
-    except Exception as error:  # h5py/Keras raise many types for a damaged file
-        raise ValueError(f"cannot read generator weights {weights}: {type(error).__name__}: {error}") from None
-    return family.sampler_class(generator, config)
+    return sampler_from_weights(config, weights)
 
 
 class ImageSampler:
