@@ -1,0 +1,259 @@
+"""Mode-collapse benchmark: each remedy x each 2-D mixture x several seeds, same networks and steps.
+
+    python bench/mode_collapse.py                 # the default setting (see --help)
+    python bench/mode_collapse.py --quick --out /tmp/mc   # seconds; what the tests run
+
+Methods (all :class:`zoo.gan2d.GAN2D` with the same G, D, optimizer, batch and steps):
+
+* ``gan``: the plain GAN (the base ``train_step`` with ``lambda_ms = 0``);
+* ``ms``: + the mode seeking term on pairs of z (``lambda_ms``, default 1);
+* ``mbd``: + minibatch discrimination before D's logit;
+* ``unrolled5``: G trained through 5 unrolled Adam steps of D (second-order term included);
+* ``pacgan4``: D scores packs of 4 samples.
+
+Evaluation as VEEGAN and PacGAN: 2,500 samples from each trained generator, high quality within
+3 std of the nearest mode, a mode captured if it is the nearest mode of one high-quality sample,
+plus the reverse KL of the mode histogram to uniform. Writes ``mode_collapse.json``,
+``mode_collapse.md`` and ``mode_collapse.png`` (one scatter panel per method and dataset, seed 0,
+true modes marked) into ``--out``.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from training.machine import describe_machine, machine_line  # noqa: E402
+from zoo.gan2d import GAN2DConfig, train  # noqa: E402
+from zoo.toy import EVAL_SAMPLES, evaluate_modes, get_mixture  # noqa: E402
+
+METHODS = {
+    "gan": {},
+    "ms": {"lambda_ms": 1.0},
+    "mbd": {"minibatch_discrimination": True},
+    "unrolled5": {"unroll_steps": 5},
+    "pacgan4": {"pack": 4},
+}
+
+# Modes captured / % high quality under the same evaluation rule, as quoted in the issue.
+# VEEGAN: Srivastava et al., NeurIPS 2017, table 1 (their networks, 2,500 samples).
+# PacGAN: Lin et al., NeurIPS 2018, table 2 (its own setup, mean over 10 trials).
+PUBLISHED = {
+    "ring8": [("GAN (VEEGAN paper)", 1, 99.3), ("Unrolled GAN k=5 (VEEGAN paper)", 7.6, 35.6),
+              ("VEEGAN", 8, 52.9), ("GAN (PacGAN paper)", 6.3, 98.2), ("PacGAN4", 7.8, 95.9)],
+    "grid25": [("GAN (VEEGAN paper)", 3.3, 0.5), ("Unrolled GAN (VEEGAN paper)", 23.6, 16.0),
+               ("VEEGAN", 24.6, 40.0), ("PacGAN4", 24.8, 93.6)],
+}
+
+QUICK = {"steps": 40, "seeds": 1, "batch_size": 64, "methods": ["gan", "ms", "mbd", "unrolled5", "pacgan4"]}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", default="ring8,grid25", help="comma-separated: ring8, grid25")
+    parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated from {', '.join(METHODS)}")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per method and dataset")
+    parser.add_argument("--steps", type=int, default=2000, help="training steps per run")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam, both nets")
+    parser.add_argument("--lr-final-fraction", type=float, default=1.0,
+                        help="cosine-decay both learning rates to this fraction (1 = constant)")
+    parser.add_argument("--lambda-ms", type=float, default=1.0, help="weight of the MS term for 'ms'")
+    parser.add_argument("--out", default="bench/results/mode_collapse", help="output folder")
+    parser.add_argument("--quick", action="store_true", help="tiny setting for the tests (seconds)")
+    parser.add_argument("--verbose", type=int, default=1, help="1: a progress bar over runs")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.steps, args.seeds, args.batch_size = QUICK["steps"], QUICK["seeds"], QUICK["batch_size"]
+    args.datasets = [d for d in args.datasets.split(",") if d]
+    args.methods = [m for m in args.methods.split(",") if m]
+    for name in args.datasets:
+        get_mixture(name)
+    unknown = [m for m in args.methods if m not in METHODS]
+    if unknown:
+        parser.error(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")
+    if args.seeds < 1 or args.steps < 2:
+        parser.error("--seeds must be >= 1 and --steps >= 2")
+    return args
+
+
+def method_config(method, dataset, seed, args):
+    changes = dict(METHODS[method])
+    if method == "ms":
+        changes["lambda_ms"] = args.lambda_ms
+    return GAN2DConfig(name=f"{method}_{dataset}", dataset=dataset, seed=seed, steps=args.steps,
+                       batch_size=args.batch_size, learning_rate=args.learning_rate,
+                       lr_final_fraction=args.lr_final_fraction, **changes)
+
+
+def run_all(args, on_run=None):
+    """Train and evaluate every (seed, dataset, method); returns the list of run records.
+
+    Seeds are the outer loop so that a stopped run still leaves whole seeds for every method;
+    ``on_run(runs, samples_for_figure)`` is called after each run (partial results).
+    """
+    runs, samples_for_figure = [], {}
+    total = len(args.datasets) * len(args.methods) * args.seeds
+    progress = keras.utils.Progbar(total, unit_name="run") if args.verbose else None
+    for seed in range(args.seeds):
+        for dataset in args.datasets:
+            mixture = get_mixture(dataset)
+            for method in args.methods:
+                config = method_config(method, dataset, seed, args)
+                gan, info = train(config, mixture, steps_per_execution=min(25, args.steps // 2))
+                samples = gan.sample(EVAL_SAMPLES, seed=10_000 + seed)
+                result = evaluate_modes(samples, mixture)
+                runs.append({"dataset": dataset, "method": method, "seed": seed, **result,
+                             "seconds_per_step": info["seconds_per_step"],
+                             "wall_seconds": info["wall_seconds"],
+                             "final_d_loss": info["history"].get("d_loss", [math.nan])[-1],
+                             "final_g_loss": info["history"].get("g_loss", [math.nan])[-1]})
+                if seed == 0:
+                    samples_for_figure[(dataset, method)] = samples
+                if progress:
+                    progress.add(1, values=[("modes", result["modes_captured"]),
+                                            ("hq", result["high_quality"])])
+                if on_run is not None:
+                    on_run(runs, samples_for_figure)
+                keras.backend.clear_session()
+    return runs, samples_for_figure
+
+
+def summarize(runs, datasets, methods):
+    """Mean and std over seeds per (dataset, method); step time relative to ``gan``, same seed."""
+    rows = []
+    for dataset in datasets:
+        base = {r["seed"]: r["seconds_per_step"] for r in runs if r["dataset"] == dataset and r["method"] == "gan"}
+        for method in methods:
+            group = [r for r in runs if r["dataset"] == dataset and r["method"] == method]
+            if not group:
+                continue
+            relative = [r["seconds_per_step"] / base[r["seed"]] for r in group if r["seed"] in base]
+            kl = np.array([r["reverse_kl"] for r in group], dtype=np.float64)
+            rows.append({
+                "dataset": dataset, "method": method, "seeds": len(group),
+                "num_modes": group[0]["num_modes"],
+                "modes_mean": float(np.mean([r["modes_captured"] for r in group])),
+                "modes_std": float(np.std([r["modes_captured"] for r in group])),
+                "high_quality_pct_mean": 100 * float(np.mean([r["high_quality"] for r in group])),
+                "high_quality_pct_std": 100 * float(np.std([r["high_quality"] for r in group])),
+                "reverse_kl_mean": float(np.mean(kl)) if np.all(np.isfinite(kl)) else math.inf,
+                "runs_without_any_mode": int(np.sum(~np.isfinite(kl))),
+                "ms_per_step": 1000 * float(np.mean([r["seconds_per_step"] for r in group])),
+                "relative_step_time": float(np.mean(relative)) if relative else math.nan,
+            })
+    return rows
+
+
+def markdown(rows, args, machine, wall):
+    lines = [
+        f"Setting: {args.steps} steps, batch {args.batch_size}, Adam {args.learning_rate:g} (beta_1 0.5), "
+        f"seeds 0..{args.seeds - 1}, same G (nz 256, 128-128) and D (128) for every method; "
+        f"{EVAL_SAMPLES} samples per run, high quality = within 3 std of the nearest mode.",
+        f"Machine: {machine}. Total wall time {wall / 60:.1f} min.",
+        "",
+        "| dataset | method | modes (mean ± std) | % high quality | reverse KL | ms / step | step time vs GAN |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        kl = "inf" if math.isinf(r["reverse_kl_mean"]) else f"{r['reverse_kl_mean']:.3f}"
+        if r["runs_without_any_mode"]:
+            kl += f" ({r['runs_without_any_mode']} run(s) hit no mode)"
+        lines.append(
+            f"| {r['dataset']} | {r['method']} | {r['modes_mean']:.1f} ± {r['modes_std']:.1f} / {r['num_modes']} "
+            f"| {r['high_quality_pct_mean']:.1f} ± {r['high_quality_pct_std']:.1f} | {kl} "
+            f"| {r['ms_per_step']:.1f} | {r['relative_step_time']:.2f}× |")
+    lines += ["", "Published (modes / % high quality, their networks and training lengths):", ""]
+    for dataset in args.datasets:
+        lines.append(f"- {dataset}: " + "; ".join(f"{name} {m} / {hq}" for name, m, hq in PUBLISHED.get(dataset, [])))
+    return "\n".join(lines) + "\n"
+
+
+def draw_figure(samples_for_figure, datasets, methods, path, panel=220):
+    """One scatter panel per (dataset row, method column); true modes as red circles."""
+    from PIL import Image, ImageDraw
+
+    label_h = 16
+    image = Image.new("RGB", (panel * len(methods), (panel + label_h) * len(datasets)), "white")
+    draw = ImageDraw.Draw(image)
+    for row, dataset in enumerate(datasets):
+        mixture = get_mixture(dataset)
+        extent = float(np.abs(mixture.means).max()) * 1.5
+
+        def to_pixel(points, col):
+            xy = (np.asarray(points, np.float64) / extent + 1) / 2 * (panel - 1)
+            return xy[:, 0] + col * panel, (panel - 1 - xy[:, 1]) + row * (panel + label_h) + label_h
+
+        for col, method in enumerate(methods):
+            draw.rectangle([col * panel, row * (panel + label_h) + label_h,
+                            (col + 1) * panel - 1, (row + 1) * (panel + label_h) - 1], outline="gray")
+            draw.text((col * panel + 4, row * (panel + label_h) + 2), f"{method} / {dataset}", fill="black")
+            points = samples_for_figure.get((dataset, method))
+            if points is not None:
+                inside = np.all(np.abs(points) < extent, axis=1)
+                xs, ys = to_pixel(points[inside], col)
+                for x, y in zip(xs, ys):
+                    draw.point((float(x), float(y)), fill=(30, 80, 200))
+            mx, my = to_pixel(mixture.means, col)
+            radius = max(2.0, 3 * mixture.std / extent / 2 * panel)
+            for x, y in zip(mx, my):
+                draw.ellipse([x - radius, y - radius, x + radius, y + radius], outline="red")
+    path = Path(path)
+    image.save(path)
+    return path
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def write_outputs(out, args, runs, samples_for_figure, machine, wall, command):
+    """Write the JSON, the Markdown table and the figure for the runs finished so far."""
+    rows = summarize(runs, args.datasets, args.methods)
+    total = len(args.datasets) * len(args.methods) * args.seeds
+    report = {"command": command, "machine": describe_machine(), "machine_line": machine,
+              "wall_seconds": wall, "runs_finished": len(runs), "runs_planned": total,
+              "setting": {k: v for k, v in vars(args).items() if k != "out"},
+              "summary": rows, "runs": runs, "published": PUBLISHED}
+    (out / "mode_collapse.json").write_text(json.dumps(_json_safe(report), indent=2) + "\n")
+    table = markdown(rows, args, machine, wall)
+    if len(runs) < total:
+        table = f"**Partial: {len(runs)} of {total} runs finished.**\n\n" + table
+    (out / "mode_collapse.md").write_text(f"Command: `{command}`\n\n" + table)
+    draw_figure(samples_for_figure, args.datasets, args.methods, out / "mode_collapse.png")
+    return report, table
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    machine = machine_line()
+    command = ("python bench/mode_collapse.py " + " ".join(argv if argv is not None else sys.argv[1:])).strip()
+    start = time.perf_counter()
+
+    def on_run(runs, samples_for_figure):
+        write_outputs(out, args, runs, samples_for_figure, machine, time.perf_counter() - start, command)
+
+    runs, samples_for_figure = run_all(args, on_run=on_run)
+    report, table = write_outputs(out, args, runs, samples_for_figure, machine, time.perf_counter() - start, command)
+    print(table)
+    print(f"wrote {out / 'mode_collapse.json'}, {out / 'mode_collapse.md'}, {out / 'mode_collapse.png'}")
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""bench/mode_collapse.py --quick runs end to end and writes the table, the JSON and the figure."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_bench():
+    spec = importlib.util.spec_from_file_location("mode_collapse_bench", ROOT / "bench" / "mode_collapse.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quick_benchmark_writes_table_json_and_figure(tmp_path):
+    bench = _load_bench()
+    methods = list(bench.METHODS)
+    bench.main(["--quick", "--datasets", "ring8", "--out", str(tmp_path), "--verbose", "0"])
+
+    report = json.loads((tmp_path / "mode_collapse.json").read_text())
+    assert report["setting"]["steps"] == bench.QUICK["steps"]
+    assert "cores" in report["machine_line"] and report["machine"]["tensorflow"]
+    assert [row["method"] for row in report["summary"]] == methods
+    gan_row = report["summary"][0]
+    assert gan_row["relative_step_time"] == pytest.approx(1.0)
+    for run in report["runs"]:
+        assert run["num_samples"] == 2500 and len(run["counts"]) == 8
+        assert 0 <= run["modes_captured"] <= 8
+        assert sum(run["counts"]) == round(run["high_quality"] * 2500)
+    assert report["published"]["grid25"][-1][0] == "PacGAN4"
+
+    table = (tmp_path / "mode_collapse.md").read_text()
+    assert "| ring8 | unrolled5 |" in table and "PacGAN4 7.8 / 95.9" in table
+    assert "Machine:" in table and "--quick" in table
+
+    figure = Image.open(tmp_path / "mode_collapse.png")
+    assert figure.size[0] == 220 * len(methods)
+
+
+def test_bad_arguments_are_rejected():
+    bench = _load_bench()
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--methods", "gan,wgan"])
+    with pytest.raises(ValueError, match="unknown 2-D dataset"):
+        bench.parse_args(["--datasets", "ring7"])
