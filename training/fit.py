@@ -42,6 +42,8 @@ def parse_args(argv=None):
     parser.add_argument("--jit-compile", action="store_true", help="compile the train step with XLA")
     parser.add_argument("--strategy", choices=("default", "mirrored"), default="default",
                         help="tf.distribute strategy: mirrored = all local GPUs (or the CPU)")
+    parser.add_argument("--no-monitor", action="store_true",
+                        help="skip the ModeCollapseMonitor (within-condition diversity per epoch, collapse warnings)")
     parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras fit verbosity")
     return parser.parse_args(argv)
 
@@ -112,6 +114,7 @@ def main(argv=None):
     from training.cards import training_card
     from training.data import DataError
     from training.machine import machine_line
+    from training.monitor import ModeCollapseMonitor
     from training.tasks import task_for
     from zoo.registry import get_family
     from zoo.sampling import save_generator
@@ -135,7 +138,9 @@ def main(argv=None):
     if initial_epoch >= config.epochs:
         print(f"{out}: already trained for {initial_epoch} epochs")
     grid = SampleGrid(grid_conditions, out / "samples", columns=10)
-    callbacks = [grid, checkpoint, History(out / "history.jsonl"),
+    monitor = [] if args.no_monitor else [ModeCollapseMonitor(
+        grid_conditions, samples_per_condition=8, log_dir=out / "logs" / "mode_collapse", verbose=args.verbose)]
+    callbacks = [grid, *monitor, checkpoint, History(out / "history.jsonl"),
                  keras.callbacks.TensorBoard(str(out / "logs"), update_freq="epoch")]
 
     start = time.perf_counter()
