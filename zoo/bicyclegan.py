@@ -27,7 +27,7 @@ from zoo.base import MS_EPS, ConditionalGAN
 from zoo.family import Family
 from zoo.losses import l1_loss, mode_seeking_loss
 from zoo.patchgan import build_patchgan, lsgan_multiscale
-from zoo.pix2pix import Pix2PixConfig, build_generator, schedule_for, set_steps_per_epoch
+from zoo.pix2pix import LinearDecayTraining, Pix2PixConfig, build_generator
 from zoo.sampling import ImageSampler
 from zoo.unet import InstanceNormalization, num_downsamplings, xavier_init
 
@@ -106,7 +106,7 @@ class TrainingNetworks(keras.Model):
         return self.d_vae.trainable_variables + self.d_clr.trainable_variables
 
 
-class BicycleGAN(ConditionalGAN):
+class BicycleGAN(LinearDecayTraining, ConditionalGAN):
     """BicycleGAN (+ MS on the cLR pair when ``lambda_ms > 0``). Batches are ``(input, target)``."""
 
     def __init__(self, config, **kwargs):
@@ -130,15 +130,6 @@ class BicycleGAN(ConditionalGAN):
         for both equals the reference's two with the same settings)."""
         return self.generator.trainable_variables + self.encoder.trainable_variables
 
-    def compile(self, lambda_ms=None, **kwargs):
-        config = self.config
-        for key in ("g_optimizer", "d_optimizer"):
-            kwargs.setdefault(key, keras.optimizers.Adam(schedule_for(config), config.beta_1, config.beta_2))
-        super().compile(lambda_ms=config.lambda_ms if lambda_ms is None else lambda_ms, **kwargs)
-
-    def fit(self, x=None, *args, steps_per_epoch=None, **kwargs):
-        set_steps_per_epoch((self.g_optimizer, self.d_optimizer), x, steps_per_epoch)
-        return super().fit(x, *args, steps_per_epoch=steps_per_epoch, **kwargs)
 
     def build_optimizers(self):
         self.g_optimizer.build(self.generator_variables)

@@ -120,7 +120,22 @@ def set_steps_per_epoch(optimizers, dataset, steps_per_epoch):
             schedule.steps_per_epoch.assign(int(steps_per_epoch))
 
 
-class Pix2Pix(ConditionalGAN):
+class LinearDecayTraining:
+    """Mixin for image-task GANs: Adam(2e-4, 0.5) per network on the constant-then-linear-decay
+    schedule of the config, told the epoch length by ``fit``."""
+
+    def compile(self, lambda_ms=None, **kwargs):
+        config = self.config
+        for key in ("g_optimizer", "d_optimizer"):
+            kwargs.setdefault(key, keras.optimizers.Adam(schedule_for(config), config.beta_1, config.beta_2))
+        super().compile(lambda_ms=config.lambda_ms if lambda_ms is None else lambda_ms, **kwargs)
+
+    def fit(self, x=None, *args, steps_per_epoch=None, **kwargs):
+        set_steps_per_epoch((self.g_optimizer, self.d_optimizer), x, steps_per_epoch)
+        return super().fit(x, *args, steps_per_epoch=steps_per_epoch, **kwargs)
+
+
+class Pix2Pix(LinearDecayTraining, ConditionalGAN):
     """Pix2Pix (+ MS when ``lambda_ms > 0``). Batches are ``(input image, target image)``."""
 
     def __init__(self, config, **kwargs):
@@ -133,15 +148,6 @@ class Pix2Pix(ConditionalGAN):
     def metrics(self):
         return [*super().metrics, self.l1_tracker]
 
-    def compile(self, lambda_ms=None, **kwargs):
-        config = self.config
-        for key in ("g_optimizer", "d_optimizer"):
-            kwargs.setdefault(key, keras.optimizers.Adam(schedule_for(config), config.beta_1, config.beta_2))
-        super().compile(lambda_ms=config.lambda_ms if lambda_ms is None else lambda_ms, **kwargs)
-
-    def fit(self, x=None, *args, steps_per_epoch=None, **kwargs):
-        set_steps_per_epoch((self.g_optimizer, self.d_optimizer), x, steps_per_epoch)
-        return super().fit(x, *args, steps_per_epoch=steps_per_epoch, **kwargs)
 
     def discriminate(self, condition, real, fake1, fake2):
         """One batched D call on ``[real, fake1, fake2]``; returns three lists of patch scores.
