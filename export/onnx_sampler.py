@@ -77,7 +77,12 @@ class OnnxSampler:
         return int(self.condition_shape[0])
 
     def class_ids(self, condition):
-        """Class ids ``(N,)`` for an id, a name, or a sequence of either (as ``LabelSampler``)."""
+        """Class ids ``(N,)`` for an id, a name, or a sequence of either (as ``LabelSampler``).
+
+        Kept in step with ``zoo.sampling.LabelSampler.class_ids`` rather than imported: importing
+        any ``zoo`` module loads Keras and TensorFlow, which this sampler must never do (the
+        tests compare both samplers' errors and samples).
+        """
         scalar = isinstance(condition, (int, np.integer, str)) or np.ndim(condition) == 0
         items = [condition] if scalar else list(condition)
         if not items:
