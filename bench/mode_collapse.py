@@ -75,7 +75,10 @@ def parse_args(argv=None):
     args.datasets = [d for d in args.datasets.split(",") if d]
     args.methods = [m for m in args.methods.split(",") if m]
     for name in args.datasets:
-        get_mixture(name)
+        try:
+            get_mixture(name)
+        except ValueError as error:
+            parser.error(str(error))
     unknown = [m for m in args.methods if m not in METHODS]
     if unknown:
         parser.error(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")

@@ -54,7 +54,10 @@ def main(argv=None):
     from training.machine import describe_machine, machine_line
     from zoo.registry import get_config, get_family
 
-    config = get_config(args.model)
+    try:
+        config = get_config(args.model)
+    except (KeyError, ValueError) as error:
+        raise SystemExit(f"train_step.py: error: {error.args[0]}") from None
     if config.family not in GENERATED_PER_CONDITION:
         raise SystemExit(f"train_step.py: error: {args.model} is not an image-conditioned model")
     changes = {"image_size": args.size}

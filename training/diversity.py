@@ -76,7 +76,12 @@ def main(argv=None):
 
     results = {}
     for name in args.models:
-        sampler = zoo.load(name)
+        try:
+            sampler = zoo.load(name)
+        except (KeyError, ValueError, FileNotFoundError) as error:
+            parser.error(error.args[0])
+        if not hasattr(sampler, "one_hot"):
+            parser.error(f"{name} is not a class-conditioned model (use training/paired_eval.py for image models)")
         result = class_diversity(sampler, args.samples, args.seed)
         results[name] = {"lambda_ms": sampler.config.lambda_ms, **result}
     if args.real_digits:

@@ -95,7 +95,10 @@ def main(argv=None):
     from training.paired_data import load_pairs
     from zoo.loading import load
 
-    samplers = [load(m) for m in args.models]
+    try:
+        samplers = [load(m) for m in args.models]
+    except (KeyError, ValueError, FileNotFoundError) as error:
+        raise SystemExit(f"paired_eval.py: error: {error.args[0]}") from None
     size = samplers[0].config.image_size
     if any(s.config.image_size != size for s in samplers):
         raise SystemExit("paired_eval.py: error: the models differ in image_size")
