@@ -61,6 +61,21 @@ def test_cifar10_folder_loader_reads_a_tree(tmp_path):
     assert image.shape == (32, 32, 3) and -1.0 <= float(tf.reduce_min(image)) <= float(tf.reduce_max(image)) <= 1.0
 
 
+def test_cifar10_folder_with_other_class_names_is_an_error(tmp_path):
+    names = list(CIFAR10_CLASSES)
+    names[3] = "kitten"  # sorts elsewhere: every label after it would shift
+    write_tree(tmp_path / "train", names, size=(32, 32), per_class=1)
+    with pytest.raises(DataError, match="kitten.*expects airplane, automobile, bird, cat") as error:
+        load_label_data(DCGANConfig(), data_dir=tmp_path)
+    assert str(tmp_path / "train") in str(error.value) and "\n" not in str(error.value)
+
+
+def test_cifar10_folder_with_too_few_classes_is_an_error(tmp_path):
+    write_tree(tmp_path / "train", CIFAR10_CLASSES[:9], size=(32, 32), per_class=1)
+    with pytest.raises(DataError, match="found 9 classes, the model expects 10"):
+        load_label_data(DCGANConfig(), data_dir=tmp_path)
+
+
 @pytest.mark.parametrize("case, message", [
     ("missing", "data directory not found"),
     ("no_classes", "no class folders"),

@@ -46,6 +46,20 @@ def test_resume_continues_from_the_checkpoint(trained, capsys):
     assert [json.loads(line)["epoch"] for line in history] == [1, 2]
 
 
+def test_steps_per_epoch_repeats_the_data_and_resume_reshuffles(tmp_path):
+    # 64 examples, batch 16: one pass is 4 steps; 3 epochs of 6 steps = 4.5 passes, which only
+    # works if the data repeats. The card says how many passes the Keras epochs were.
+    out = tmp_path / "run"
+    args = ["--out", str(out), "--limit", "64", "--batch-size", "16", "--steps-per-epoch", "6",
+            "--threads", "1", "--verbose", "0"]
+    fit.main([*args, "--epochs", "2"])
+    fit.main([*args, "--epochs", "3", "--resume"])
+    history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    card = (out / "README.md").read_text()
+    assert "3 (18 generator steps, batch 16 = 4.50 passes over the 64 training examples)" in card
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--model", "msgan_dcgan_digitz"], "unknown model 'msgan_dcgan_digitz'; did you mean msgan_dcgan_digits"),
     (["--model", "../../etc"], "invalid model name"),
@@ -53,6 +67,8 @@ def test_resume_continues_from_the_checkpoint(trained, capsys):
     (["--batch-size", "5000"], "batch size 5000 is larger than the dataset (1797 examples)"),
     (["--epochs", "0"], "--epochs must be >= 1"),
     (["--lambda-ms", "-1"], "--lambda-ms must be >= 0"),
+    (["--steps-per-epoch", "0"], "--steps-per-epoch must be >= 1"),
+    (["--threads", "0"], "--threads must be >= 1"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, argv, message):
     out = tmp_path / "out"

@@ -31,7 +31,7 @@ CVPR 2019 (arXiv:1903.05628).
 |---|---|
 | command | `{run['command']}` |
 | data | `{config.dataset}`, {run['examples']} training examples |
-| epochs | {run['epochs']} ({run['steps']} generator steps, batch {config.batch_size}) |
+| epochs | {run['epochs']} ({run['steps']} generator steps, batch {config.batch_size}{_passes(run)}) |
 | wall time | {run['wall_time_s'] / 60:.1f} min |
 | machine | {run['machine']} |
 | last epoch | {logs} |
@@ -58,3 +58,11 @@ def replace_section(card_path, key, body):
     pattern = re.compile(rf"<!-- {re.escape(key)}:start -->.*?<!-- {re.escape(key)}:end -->", re.S)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)
+
+
+def _passes(run):
+    """``, N passes over the data`` when Keras epochs are not data epochs (``--steps-per-epoch``)."""
+    passes = run.get("passes")
+    if passes is None or abs(passes - round(passes)) < 1e-9 and round(passes) == run["epochs"]:
+        return ""
+    return f" = {passes:.2f} passes over the {run['examples']} training examples"

@@ -122,6 +122,11 @@ def load_label_data(config, data_dir=None, split="train", limit=None):
                 raise DataError(f"no '{split}' folder in data directory {data_dir} "
                                 f"(expected {split_dir}/<class>/<image files>)")
             dataset, count, class_names = image_folder_dataset(split_dir, config.channels, config.image_size)
+            expected = tuple(config.class_names)
+            if len(class_names) == num_classes and class_names != expected:
+                # Labels are folder positions: other names would silently mislabel every class.
+                raise DataError(f"class folders of {split_dir} are {', '.join(class_names)}; "
+                                f"{config.name} expects {', '.join(expected)}")
         scaled = True
     else:
         raise DataError(f"no label-task loader for dataset {config.dataset!r}")

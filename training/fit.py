@@ -38,7 +38,11 @@ def parse_args(argv=None):
                         help="override a config field, e.g. --set image_size=64 --set ngf=16 (repeatable)")
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
     parser.add_argument("--limit", type=int, help="use only the first N training examples (smoke tests)")
-    parser.add_argument("--steps-per-epoch", type=int, help="cap the steps of each epoch")
+    parser.add_argument("--steps-per-epoch", type=int,
+                        help="steps per Keras epoch; the data then repeats, so an epoch can be a fraction of "
+                             "a pass (shorter checkpoint interval on slow machines) or span several")
+    parser.add_argument("--threads", type=int,
+                        help="TensorFlow intra-op threads (default: TF's choice; 1 lets two runs share 2 cores)")
     parser.add_argument("--jit-compile", action="store_true", help="compile the train step with XLA")
     parser.add_argument("--strategy", choices=("default", "mirrored"), default="default",
                         help="tf.distribute strategy: mirrored = all local GPUs (or the CPU)")
@@ -75,6 +79,10 @@ def resolve_config(args):
         fail(f"--epochs must be >= 1, got {config.epochs}")
     if config.lambda_ms < 0:
         fail(f"--lambda-ms must be >= 0, got {config.lambda_ms}")
+    if args.steps_per_epoch is not None and args.steps_per_epoch < 1:
+        fail(f"--steps-per-epoch must be >= 1, got {args.steps_per_epoch}")
+    if args.threads is not None and args.threads < 1:
+        fail(f"--threads must be >= 1, got {args.threads}")
     if args.data_dir is not None and not Path(args.data_dir).is_dir():
         fail(f"data directory not found: {args.data_dir}")
     return config
@@ -119,14 +127,25 @@ def main(argv=None):
     from zoo.registry import get_family
     from zoo.sampling import save_generator
 
+    if args.threads and tf.config.threading.get_intra_op_parallelism_threads() != args.threads:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        except RuntimeError:  # fit.main() called in a process whose TF runtime already started
+            print(f"fit.py: note: TensorFlow is already running; --threads {args.threads} ignored", file=sys.stderr)
     keras.config.set_dtype_policy(args.mixed_precision)
     keras.utils.set_random_seed(config.seed)
     task = task_for(config)
+    # A resumed run shuffles (and jitters) with a fresh seed, so it does not replay the data
+    # order of the first epochs.
+    resumed = _checkpoint_number(out / "checkpoints") if args.resume else 0
+    data_config = config.replace(seed=config.seed + resumed) if resumed else config
     try:
-        dataset, count = task.training_data(config, args.data_dir, limit=args.limit)
+        dataset, count = task.training_data(data_config, args.data_dir, limit=args.limit)
         grid_conditions = task.grid_conditions(config, args.data_dir)
     except DataError as error:
         fail(str(error))
+    if args.steps_per_epoch is not None:
+        dataset = dataset.repeat()
 
     strategy = tf.distribute.MirroredStrategy() if args.strategy == "mirrored" else tf.distribute.get_strategy()
     with strategy.scope():
@@ -149,9 +168,11 @@ def main(argv=None):
     wall_time = time.perf_counter() - start
 
     steps_per_epoch = args.steps_per_epoch or count // config.batch_size
+    steps = config.epochs * steps_per_epoch
     run = {
         "command": "python training/fit.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
-        "epochs": config.epochs, "steps": config.epochs * steps_per_epoch, "examples": count,
+        "epochs": config.epochs, "steps": steps, "examples": count,
+        "passes": steps * config.batch_size / count,
         "wall_time_s": _total_wall_time(out, wall_time), "machine": machine_line(),
         "final_logs": {k: v[-1] for k, v in history.history.items()} if history.history else {},
         "grid": None,
@@ -159,6 +180,14 @@ def main(argv=None):
     _publish(gan, config, run, grid, out, save_generator, training_card)
     print(f"wrote {out}/generator.weights.h5, config.json, README.md")
     return out
+
+
+def _checkpoint_number(directory):
+    """The epoch of the latest checkpoint in ``directory`` (0 when there is none)."""
+    import tensorflow as tf
+
+    latest = tf.train.latest_checkpoint(str(directory))
+    return int(latest.rsplit("-", 1)[1]) if latest else 0
 
 
 def _total_wall_time(out, this_run):
