@@ -110,3 +110,21 @@ def test_whitening_uses_the_training_statistics():
     np.testing.assert_allclose(bins.mean, train.mean(0))
     np.testing.assert_allclose(bins.std, train.std(0) + 1e-6)
     assert bins.evaluate(same)["ndb"] == 0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_kmeans_labels_is_scikit_learns_kmeans_with_restarts(seed):
+    # The restart-by-restart K-means behind fit_bins must give scikit-learn's partition
+    # (KMeans(n_init=10, random_state=seed)), only faster: same init stream, same best restart.
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    from zoo.metrics.ndb import kmeans_labels
+
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-1, 1, (8, 60))
+    x = (centres[rng.integers(0, 8, 400)] + 0.7 * rng.standard_normal((400, 60))).astype(np.float32)
+    reference = KMeans(10, n_init=10, max_iter=100, random_state=seed).fit(x).labels_
+    ours = kmeans_labels(x, 10, seed=seed, n_init=10)
+    assert ours.shape == (400,) and ours.dtype == np.int64
+    assert adjusted_rand_score(reference, ours) == 1.0
