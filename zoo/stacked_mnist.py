@@ -1,0 +1,410 @@
+"""Stacked MNIST (1,000 modes): data, evaluation and an unconditional DCGAN with every remedy.
+
+The benchmark of the unrolled-GAN (Metz et al. 2017, sec. 3.3), VEEGAN (Srivastava et al. 2017,
+sec. 5.2) and PacGAN (Lin et al. 2018, sec. 4) papers: three MNIST digits drawn independently at
+random become the R, G and B channels of one 28x28x3 image, so the data has 10^3 = 1,000 modes,
+one per digit triple ``(a, b, c)``, labelled ``100 a + 10 b + c``. A pretrained digit classifier
+labels each channel of a generated image; the number of modes hit by 26,000 samples and the
+reverse KL of that mode histogram to uniform measure collapse.
+
+Only the MNIST *test* set is available offline (``../shared/data/mnist/``); :func:`split_mnist`
+splits it with a fixed seed into a part for the classifier and a disjoint part the GAN stacks.
+
+The GAN is a :class:`zoo.base.ConditionalGAN` with an *empty* condition ``(N, 0)``, like
+:mod:`zoo.gan2d`, so the remedies are the library's own pieces, switched by the config:
+``lambda_ms`` (the shared :func:`zoo.losses.mode_seeking_loss` on pairs of z),
+``minibatch_discrimination`` (:class:`zoo.layers.MinibatchDiscrimination` before D's logit),
+``unroll_steps`` (:mod:`zoo.unrolled`, the second-order term included) and ``pack`` (PacGAN:
+D sees ``pack`` images of one kind concatenated along the channels, as PacDCGAN does).
+"""
+import dataclasses
+import gzip
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers, ops
+
+from zoo.base import ConditionalGAN, make_adam
+from zoo.config import ModelConfig
+from zoo.layers import MinibatchDiscrimination
+from zoo.toy import reverse_kl_to_uniform
+from zoo.unrolled import INNER_OPTIMIZERS, _check_inner, unrolled_train_step
+
+NUM_MODES = 1000
+EVAL_SAMPLES = 26000
+IMAGES_FILE = "t10k-images-idx3-ubyte.gz"
+LABELS_FILE = "t10k-labels-idx1-ubyte.gz"
+# IDX type codes (LeCun's format description): the third byte of the magic number.
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+# -- data ---------------------------------------------------------------------------------
+def read_idx(path):
+    """Read an IDX file (MNIST's format), gzipped (``.gz``) or raw, into a numpy array.
+
+    Returns:
+        The array with the file's shape (``(N, 28, 28)`` uint8 for images, ``(N,)`` uint8
+        for labels), in native byte order.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"IDX file not found: {path}")
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
+        raise ValueError(f"{path} is not an IDX file (bad magic number {data[:4].hex()})")
+    dtype, ndim = np.dtype(_IDX_DTYPES[data[2]]), data[3]
+    header = 4 + 4 * ndim
+    shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    expected = header + int(np.prod(shape)) * dtype.itemsize
+    if len(data) != expected:
+        raise ValueError(f"{path}: header says shape {shape} ({expected} bytes) but the file has {len(data)} bytes")
+    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def write_idx(path, array):
+    """Write a uint8 array as an IDX file (gzipped if ``path`` ends in ``.gz``); for tests and tools."""
+    array = np.asarray(array)
+    if array.dtype != np.uint8:
+        raise ValueError(f"write_idx writes uint8 arrays, got {array.dtype}")
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wb") as f:
+        f.write(header + array.tobytes())
+
+
+def load_mnist(mnist_dir):
+    """``(images (N, 28, 28) uint8, labels (N,) uint8)`` from the two t10k IDX files in ``mnist_dir``."""
+    mnist_dir = Path(mnist_dir)
+    missing = [name for name in (IMAGES_FILE, LABELS_FILE) if not (mnist_dir / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"MNIST not found: {mnist_dir} lacks {', '.join(missing)} "
+                                f"(expected the IDX files of ../shared/data/mnist/)")
+    images, labels = read_idx(mnist_dir / IMAGES_FILE), read_idx(mnist_dir / LABELS_FILE)
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise ValueError(f"MNIST files disagree: images {images.shape}, labels {labels.shape}")
+    if labels.max() > 9:
+        raise ValueError(f"MNIST labels must be 0..9, found {labels.max()}")
+    return images, labels
+
+
+def split_mnist(images, labels, classifier_fraction=0.5, seed=0):
+    """Disjoint fixed-seed split: ``{"classifier": (x, y), "gan": (x, y)}``.
+
+    The classifier never sees the GAN part, so its accuracy on the GAN part is a held-out
+    accuracy on exactly the digits the GAN learns from.
+    """
+    if not 0 < classifier_fraction < 1:
+        raise ValueError(f"classifier_fraction must be in (0, 1), got {classifier_fraction}")
+    order = np.random.default_rng(seed).permutation(len(images))
+    cut = int(round(classifier_fraction * len(images)))
+    return {"classifier": (images[order[:cut]], labels[order[:cut]]),
+            "gan": (images[order[cut:]], labels[order[cut:]])}
+
+
+def to_unit_range(images):
+    """uint8 ``[0, 255]`` -> float32 ``[-1, 1]`` (the generator's tanh range)."""
+    return np.asarray(images, np.float32) / 127.5 - 1.0
+
+
+def stack_indices(num_digits, n, seed=None):
+    """``(n, 3)`` int indices of three independent uniform digits per stacked image."""
+    if num_digits < 1 or n < 1:
+        raise ValueError(f"need >= 1 digit and >= 1 sample, got {num_digits} and {n}")
+    return np.random.default_rng(seed).integers(0, num_digits, size=(n, 3))
+
+
+def stack_digits(images, labels, n, seed=None):
+    """``n`` stacked images and their mode labels.
+
+    Args:
+        images: ``(M, 28, 28)`` uint8 digits; labels: ``(M,)`` ints 0..9.
+
+    Returns:
+        ``(stacked (n, 28, 28, 3) float32 in [-1, 1], modes (n,) int in 0..999)``, channel k
+        holding digit k of the triple and ``mode = 100 * label_R + 10 * label_G + label_B``.
+    """
+    index = stack_indices(len(images), n, seed)
+    stacked = np.stack([images[index[:, k]] for k in range(3)], axis=-1)
+    return to_unit_range(stacked), mode_ids(np.asarray(labels)[index])
+
+
+def mode_ids(digits):
+    """``(N, 3)`` digits (R, G, B) -> ``(N,)`` mode ids ``100 a + 10 b + c``."""
+    digits = np.asarray(digits)
+    if digits.ndim != 2 or digits.shape[1] != 3:
+        raise ValueError(f"expected (N, 3) digits, got shape {digits.shape}")
+    if digits.size and (digits.min() < 0 or digits.max() > 9):
+        raise ValueError("digits must be in 0..9")
+    return (100 * digits[:, 0] + 10 * digits[:, 1] + digits[:, 2]).astype(np.int64)
+
+
+# -- evaluation --------------------------------------------------------------------------
+def evaluate_stacked_modes(modes, num_modes=NUM_MODES):
+    """Modes captured and ``KL(p || uniform)`` (nats) of the histogram of mode ids.
+
+    Returns:
+        dict with ``modes_captured`` (int), ``num_modes``, ``reverse_kl`` (0 for a uniform
+        histogram, ``ln 1000`` = 6.91 for a single mode), ``counts`` (list of ``num_modes``
+        ints) and ``num_samples``.
+    """
+    modes = np.asarray(modes)
+    if modes.ndim != 1 or len(modes) == 0:
+        raise ValueError(f"expected a non-empty (N,) array of mode ids, got shape {modes.shape}")
+    if modes.min() < 0 or modes.max() >= num_modes:
+        raise ValueError(f"mode ids must be in 0..{num_modes - 1}")
+    counts = np.bincount(modes, minlength=num_modes)
+    return {"modes_captured": int((counts > 0).sum()), "num_modes": num_modes,
+            "reverse_kl": reverse_kl_to_uniform(counts), "counts": counts.astype(int).tolist(),
+            "num_samples": int(len(modes))}
+
+
+def classify_channels(classifier, images, batch_size=1000, verbose=0):
+    """Digit of each channel: ``(N, 28, 28, 3)`` in [-1, 1] -> ``(N, 3)`` int in 0..9.
+
+    Args:
+        classifier: a Keras model ``(M, 28, 28, 1)`` in [-1, 1] -> ``(M, 10)`` scores.
+    """
+    images = np.asarray(images, np.float32)
+    if images.ndim != 4 or images.shape[1:] != (28, 28, 3):
+        raise ValueError(f"expected stacked images (N, 28, 28, 3), got {images.shape}")
+    # (N, 28, 28, 3) -> (3N, 28, 28, 1), channel-major so the reshape back is (N, 3).
+    channels = np.transpose(images, (0, 3, 1, 2)).reshape(-1, 28, 28, 1)
+    scores = classifier.predict(channels, batch_size=batch_size, verbose=verbose)
+    return np.asarray(scores).argmax(axis=-1).reshape(-1, 3)
+
+
+# -- the GAN -------------------------------------------------------------------------------
+@dataclasses.dataclass
+class StackedMNISTConfig(ModelConfig):
+    """An unconditional DCGAN for 28x28x3 stacked digits.
+
+    G: ``z -> Dense 7x7x(2g) -> ConvT 4x4/2 (g) -> ConvT 4x4/2 (3)``, batch norm + ReLU, tanh.
+    D: ``Conv 4x4/2 (d) -> Conv 4x4/2 (2d) -> Dense 1``, LeakyReLU 0.2, no batch norm (so the
+    unrolled updates need no moving statistics and minibatch discrimination is the only
+    cross-sample path). ``d = g / 4`` is the small-discriminator setting of the unrolled-GAN
+    and VEEGAN papers (D with 1/4 of G's width), which provokes collapse.
+    """
+
+    family: str = "stacked_mnist"
+    dataset: str = "stacked_mnist"
+    lambda_ms: float = 0.0
+    batch_size: int = 64
+    steps: int = 3000
+    nz: int = 100
+    g_width: int = 32
+    d_width: int = 8
+    minibatch_discrimination: bool = False
+    # B x C small: the layer's pairwise tensor is N x N x B x C (NOTES.md).
+    mbd_kernels: int = 8
+    mbd_kernel_dim: int = 4
+    pack: int = 1
+    unroll_steps: int = 0
+    inner_optimizer: str = "adam"
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+
+    def __post_init__(self):
+        if self.pack < 1:
+            raise ValueError(f"pack must be >= 1, got {self.pack}")
+        if self.batch_size % self.pack:
+            raise ValueError(f"batch_size {self.batch_size} is not a multiple of pack {self.pack}")
+        if self.unroll_steps < 0:
+            raise ValueError(f"unroll_steps must be >= 0, got {self.unroll_steps}")
+        if self.inner_optimizer not in INNER_OPTIMIZERS:
+            raise ValueError(f"unknown inner optimizer {self.inner_optimizer!r}; known: {', '.join(INNER_OPTIMIZERS)}")
+        if self.g_width < 1 or self.d_width < 1:
+            raise ValueError(f"g_width and d_width must be >= 1, got {self.g_width} and {self.d_width}")
+
+
+def _init(seed, k):
+    return keras.initializers.RandomNormal(stddev=0.02, seed=None if seed is None else int(seed) * 1000 + k)
+
+
+def build_generator(config, seed=None):
+    """``[condition (N, 0), z (N, nz)] -> images (N, 28, 28, 3)`` in [-1, 1], float32."""
+    condition = keras.Input((0,), name="condition")
+    z = keras.Input((config.nz,), name="z")
+    x = layers.Concatenate()([z, condition])
+    x = layers.Dense(7 * 7 * 2 * config.g_width, kernel_initializer=_init(seed, 1), name="project")(x)
+    x = layers.Reshape((7, 7, 2 * config.g_width))(x)
+    x = layers.ReLU()(layers.BatchNormalization(name="project_bn")(x))
+    x = layers.Conv2DTranspose(config.g_width, 4, strides=2, padding="same",
+                               kernel_initializer=_init(seed, 2), name="deconv1")(x)
+    x = layers.ReLU()(layers.BatchNormalization(name="deconv1_bn")(x))
+    x = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=_init(seed, 3),
+                               name="deconv2")(x)
+    image = layers.Activation("tanh", dtype="float32", name="image")(x)
+    return keras.Model([condition, z], image, name="stacked_mnist_generator")
+
+
+@keras.saving.register_keras_serializable(package="msgan_zoo")
+class PackChannels(keras.layers.Layer):
+    """PacGAN packing for images: ``(N, H, W, C) -> (N / pack, H, W, pack * C)``.
+
+    Consecutive samples are concatenated along the channels, as PacDCGAN does. N must be a
+    multiple of ``pack`` (:class:`StackedMNISTConfig` checks the batch size).
+    """
+
+    def __init__(self, pack, **kwargs):
+        super().__init__(**kwargs)
+        self.pack = int(pack)
+
+    def call(self, images):
+        shape = ops.shape(images)
+        grouped = ops.reshape(images, (-1, self.pack, shape[1], shape[2], shape[3]))
+        grouped = ops.transpose(grouped, (0, 2, 3, 1, 4))
+        return ops.reshape(grouped, (-1, shape[1], shape[2], self.pack * shape[3]))
+
+    def compute_output_shape(self, input_shape):
+        batch = None if input_shape[0] is None else input_shape[0] // self.pack
+        return (batch, input_shape[1], input_shape[2], self.pack * input_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "pack": self.pack}
+
+
+def build_discriminator(config, seed=None):
+    """``[images (N, 28, 28, 3), condition (N, 0)] -> logits (N / pack, 1)``."""
+    images = keras.Input((28, 28, 3), name="image")
+    condition = keras.Input((0,), name="condition")
+    x = images
+    if config.pack > 1:
+        x = PackChannels(config.pack, name="pack")(x)
+    x = layers.Conv2D(config.d_width, 4, strides=2, padding="same", kernel_initializer=_init(seed, 101),
+                      name="conv1")(x)
+    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Conv2D(2 * config.d_width, 4, strides=2, padding="same", kernel_initializer=_init(seed, 102),
+                      name="conv2")(x)
+    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Flatten()(x)
+    # The empty condition joins here so D keeps the zoo's [image, condition] signature.
+    x = layers.Concatenate()([x, PackedCondition(config.pack)(condition)])
+    if config.minibatch_discrimination:
+        x = MinibatchDiscrimination(config.mbd_kernels, config.mbd_kernel_dim, name="minibatch_discrimination")(x)
+    logits = layers.Dense(1, kernel_initializer=_init(seed, 150), dtype="float32", name="logit")(x)
+    return keras.Model([images, condition], logits, name="stacked_mnist_discriminator")
+
+
+@keras.saving.register_keras_serializable(package="msgan_zoo")
+class PackedCondition(keras.layers.Layer):
+    """``(N, k) -> (N / pack, pack * k)``: the condition packed like the images (empty here)."""
+
+    def __init__(self, pack, **kwargs):
+        super().__init__(**kwargs)
+        self.pack = int(pack)
+
+    def call(self, condition):
+        shape = ops.shape(condition)
+        # An explicit batch: -1 cannot be inferred when the condition is empty (k = 0).
+        return ops.reshape(condition, (shape[0] // self.pack, self.pack * shape[1]))
+
+    def compute_output_shape(self, input_shape):
+        batch = None if input_shape[0] is None else input_shape[0] // self.pack
+        return (batch, self.pack * input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "pack": self.pack}
+
+
+class StackedMNISTGAN(ConditionalGAN):
+    """Unconditional DCGAN on Stacked MNIST; ``StackedMNISTGAN(config)`` builds G and D.
+
+    Batches given to ``fit`` are ``(condition (N, 0), images (N, 28, 28, 3))``; see
+    :func:`make_dataset`.
+    """
+
+    def __init__(self, config, **kwargs):
+        super().__init__(build_generator(config, config.seed), build_discriminator(config, config.seed),
+                         config.nz, loss="bce", seed=config.seed, **kwargs)
+        self.config = config
+        self.unroll_steps = config.unroll_steps
+        self.inner_optimizer = config.inner_optimizer
+
+    def compile(self, g_optimizer=None, d_optimizer=None, lambda_ms=None, **kwargs):
+        """Adam(learning_rate, beta_1, beta_2) for both nets unless given; lambda_ms from config."""
+        c = self.config
+        super().compile(g_optimizer=g_optimizer or make_adam(c.learning_rate, c.beta_1, c.beta_2),
+                        d_optimizer=d_optimizer or make_adam(c.learning_rate, c.beta_1, c.beta_2),
+                        lambda_ms=c.lambda_ms if lambda_ms is None else lambda_ms, **kwargs)
+        if self.unroll_steps:
+            _check_inner(self.inner_optimizer, self.d_optimizer)
+            # The unrolled Adam reads the optimizer's moments: create them before tracing.
+            self.build_optimizers()
+
+    def train_step(self, data):
+        if self.unroll_steps:
+            return unrolled_train_step(self, data, self.unroll_steps, self.inner_optimizer)
+        return super().train_step(data)
+
+    def sample(self, n, seed=0, batch_size=1000):
+        """``(n, 28, 28, 3)`` float32 numpy images in [-1, 1] from fixed noise drawn with ``seed``."""
+        z = np.random.default_rng(seed).standard_normal((n, self.nz)).astype(np.float32)
+        out = [self.generator([np.zeros((len(chunk), 0), np.float32), chunk], training=False)
+               for chunk in np.array_split(z, max(1, -(-n // batch_size)))]
+        return np.concatenate([np.asarray(o) for o in out], axis=0)
+
+
+def make_dataset(images, steps, batch_size, seed=0):
+    """``tf.data`` of ``steps`` batches ``(condition (B, 0), stacked (B, 28, 28, 3))``.
+
+    Each stacked image is three digits of ``images`` (``(M, 28, 28)`` uint8) drawn uniformly
+    and independently with a fixed seed; only the indices are precomputed, the images are
+    gathered per batch (steps x batch images would not fit in memory).
+    """
+    if steps < 1 or batch_size < 1:
+        raise ValueError(f"steps and batch_size must be >= 1, got {steps} and {batch_size}")
+    digits = tf.constant(np.asarray(images, np.uint8))
+    index = stack_indices(len(images), steps * batch_size, seed).astype(np.int32)
+
+    def gather(batch_index):
+        stacked = tf.stack([tf.gather(digits, batch_index[:, k]) for k in range(3)], axis=-1)
+        condition = tf.zeros((batch_size, 0), tf.float32)
+        return condition, tf.cast(stacked, tf.float32) / 127.5 - 1.0
+
+    return (tf.data.Dataset.from_tensor_slices(index).batch(batch_size, drop_remainder=True)
+            .map(gather, num_parallel_calls=1).prefetch(2))
+
+
+class _StepTimer(keras.callbacks.Callback):
+    """Wall time per step after the first ``warmup`` steps (excludes tracing)."""
+
+    def __init__(self, warmup):
+        super().__init__()
+        self.warmup, self.start, self.start_step, self.end_step, self.end = warmup, None, 0, 0, None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.start is None and batch + 1 >= self.warmup:
+            self.start, self.start_step = time.perf_counter(), batch + 1
+        self.end_step, self.end = batch + 1, time.perf_counter()
+
+    def seconds_per_step(self):
+        if self.start is None or self.end_step <= self.start_step:
+            return math.nan
+        return (self.end - self.start) / (self.end_step - self.start_step)
+
+
+def train(config, images, verbose=0, callbacks=(), steps_per_execution=25, jit_compile=False):
+    """Build, compile and train a :class:`StackedMNISTGAN` on stacks of ``images`` (``(M, 28, 28)`` uint8).
+
+    Returns:
+        ``(gan, info)`` with ``info = {"seconds_per_step", "wall_seconds", "history"}``; the step
+        time leaves out the first ``steps_per_execution`` steps (graph tracing).
+    """
+    keras.utils.set_random_seed(config.seed)
+    gan = StackedMNISTGAN(config)
+    steps_per_execution = max(1, min(steps_per_execution, config.steps // 2))
+    gan.compile(jit_compile=jit_compile, steps_per_execution=steps_per_execution)
+    data = make_dataset(images, config.steps, config.batch_size, seed=config.seed)
+    timer = _StepTimer(warmup=steps_per_execution)
+    start = time.perf_counter()
+    history = gan.fit(data, epochs=1, verbose=verbose, callbacks=[timer, *callbacks])
+    wall = time.perf_counter() - start
+    return gan, {"seconds_per_step": timer.seconds_per_step(), "wall_seconds": wall,
+                 "history": {k: [float(x) for x in v] for k, v in history.history.items()}}
