@@ -145,3 +145,92 @@ def test_condition_protocols_end_to_end(preset, lpips_metric, tmp_path):
 def test_condition_protocol_rejects_too_many_bins():
     with pytest.raises(ValueError, match="K=50"):
         ConditionProtocol("image", [np.zeros((32, 32, 3), np.uint8)], np.zeros((10, 32, 32, 3), np.uint8), k=50)
+
+
+class TinyLabelSampler:
+    """The label task's ``sample(class_id, n, seed)`` on :class:`TinySampler` (a class = a fixed input)."""
+
+    def __init__(self, noise_scale=3.0):
+        self.inner = TinySampler(noise_scale=noise_scale)
+
+    def sample(self, class_id, num_samples, seed=None):
+        return self.inner.sample(f"class {class_id}", num_samples, seed)
+
+
+def test_label_protocol_lpips_ranks_a_collapsed_sampler_below_a_diverse_one(lpips_metric):
+    rng = np.random.default_rng(0)
+    real = rng.integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)
+    labels = np.repeat(np.arange(3), 8)
+    protocol = evaluate.LabelProtocol(real, labels, ["a", "b", "c"], tiny_features(), samples_per_class=6, k=3,
+                                      diversity_samples=6, lpips=lpips_metric, lpips_pairs=4)
+    report = evaluate_models(protocol, {"collapsed": TinyLabelSampler(0.0), "diverse": TinyLabelSampler()})
+    collapsed, diverse = report["models"]["collapsed"]["metrics"], report["models"]["diverse"]["metrics"]
+    assert set(diverse) == {"fid", "kid", "lpips", "ndb_ratio", "ndb", "jsd", "l1_diversity"}
+    # Same image for every z: LPIPS 0 up to float round-off (identical pairs), far below the diverse sampler.
+    assert collapsed["lpips"] < 1e-6 and diverse["lpips"] > 0.001 and collapsed["l1_diversity"] == 0
+    per_class = [row["lpips"] for row in report["models"]["diverse"]["per_condition"]]
+    assert len(per_class) == 3 and diverse["lpips"] == pytest.approx(np.mean(per_class))
+    row = report["protocol"]["rows"]["lpips"]
+    assert "4 random pairs" in row and "own 32x32 size" in row and "mean of 3 classes" in row and "alex" in row
+    assert f"{diverse['lpips']:.4f}" in markdown_table(report)
+    # Fixed seeds: the same numbers again.
+    again = evaluate_models(protocol, {"diverse": TinyLabelSampler()})
+    assert again["models"]["diverse"]["metrics"]["lpips"] == diverse["lpips"]
+
+
+def test_label_lpips_is_off_for_small_grayscale_and_a_clear_error_when_forced(lpips_metric):
+    assert evaluate.make_lpips("auto", image_shape=(8, 8, 1)) is None  # the 8x8 digits
+    assert evaluate.make_lpips("none", image_shape=(32, 32, 3)) is None
+    assert evaluate.make_lpips("auto", image_shape=(32, 32, 3)).net == "alex"
+    digits = np.zeros((20, 8, 8, 1), np.uint8)
+    with pytest.raises(ValueError, match="--lpips-net none"):
+        evaluate.LabelProtocol(digits, np.repeat(np.arange(2), 10), ["0", "1"], k=2, lpips=lpips_metric)
+    args = evaluate.parse_args(["--preset", "label"])
+    assert args.lpips_net == "auto" and args.lpips_pairs == 50
+
+
+def test_label_data_limit_keeps_every_class(tmp_path):
+    from PIL import Image
+
+    from zoo.dcgan import DCGANConfig
+
+    for c, name in enumerate(("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")):
+        (tmp_path / "train" / name).mkdir(parents=True)
+        for i in range(5):
+            Image.fromarray(np.full((32, 32, 3), 20 * c, np.uint8)).save(tmp_path / "train" / name / f"{i}.png")
+    config = DCGANConfig(dataset="cifar10")
+    images, labels = evaluate.label_data(config, tmp_path, limit=30, seed=0)
+    assert images.shape == (30, 32, 32, 3) and images.dtype == np.uint8
+    # A folder tree lists class by class: the first 30 would be 6 classes, a seeded subset has (nearly) all.
+    assert len(np.unique(labels)) >= 9
+    np.testing.assert_array_equal(images[:, 0, 0, 0] // 20, labels)
+
+
+def write_cifar_tree(root, per_class=6):
+    from PIL import Image
+
+    from zoo.dcgan import CIFAR10_CLASSES
+
+    rng = np.random.default_rng(0)
+    for name in CIFAR10_CLASSES:
+        (root / "train" / name).mkdir(parents=True)
+        for i in range(per_class):
+            Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(root / "train" / name / f"{i}.png")
+    return root
+
+
+def test_label_cli_wiring_on_cifar10_turns_lpips_on(tmp_path):
+    import zoo
+
+    sampler = zoo.load("dcgan_cifar10", weights=None)  # untrained: the wiring, not the scores, is under test
+    data = write_cifar_tree(tmp_path)
+    args = evaluate.parse_args(["--preset", "label", "--model", "dcgan_cifar10", "--data-dir", str(data),
+                                "--features", "none", "--samples-per-class", "4", "--k", "2", "--lpips-pairs", "3"])
+    protocol = evaluate.build_protocol(args, sampler)
+    assert protocol.lpips is not None and protocol.lpips.net == "alex"
+    report = evaluate_models(protocol, {"untrained": sampler})
+    assert np.isfinite(report["models"]["untrained"]["metrics"]["lpips"])
+    assert report["protocol"]["lpips_pairs"] == 3 and "paper 50" in evaluate.paper_deviations(report["protocol"])
+    none = evaluate.build_protocol(evaluate.parse_args(["--data-dir", str(data), "--features", "none", "--k", "2",
+                                                        "--samples-per-class", "4", "--lpips-net", "none"]), sampler)
+    assert none.lpips is None and "lpips" not in none.describe()["rows"]

@@ -4,11 +4,17 @@
     python training/evaluate.py --preset label --model msgan_dcgan_digits --baseline dcgan_digits \\
         --samples-per-class 1000 --k 10 --json runs/eval_digits.json
 
+    # label task on CIFAR-10 offline: FID-CIFAR (the shipped CIFAR-10 classifier) + LPIPS + NDB/JSD
+    python training/evaluate.py --preset label --model msgan_dcgan_cifar10 --baseline dcgan_cifar10 \\
+        --data-dir ../shared/data/cifar10 --features cifar10 --samples-per-class 1000 --json runs/eval_cifar10.json
+
 Presets (counts default to the paper's; pass smaller ones for CPU runs and tests):
 
 * ``label``: per class, generate ``--samples-per-class`` images (paper 5,000); FID of each
   class against that class's training images, averaged over classes; NDB/JSD per class with
-  K bins fitted on that class's training images, averaged; within-class mean pairwise L1.
+  K bins fitted on that class's training images, averaged; within-class mean pairwise L1; and,
+  for RGB images of at least 31x31 (LPIPS' AlexNet needs that much), within-class LPIPS over
+  ``--lpips-pairs`` (50) random pairs of the class's samples, averaged over classes.
 * ``image``: ``--conditions`` test inputs (paper 100) x ``--samples-per-condition`` (50) =
   5,000 images; FID against the training targets; LPIPS over ``--lpips-pairs`` (50) random
   pairs per input, averaged; NDB/JSD with K = 50 (paper: 20 for facades).
@@ -35,11 +41,12 @@ from zoo.metrics.fid import feature_statistics, frechet_distance, kid  # noqa: E
 from zoo.metrics.ndb import fit_bins, plot_bin_proportions  # noqa: E402
 
 PRESETS = {
-    "label": {"samples_per_class": 5000, "k": 100, "diversity_samples": 50},
+    "label": {"samples_per_class": 5000, "k": 100, "diversity_samples": 50, "lpips_pairs": 50},
     "image": {"conditions": 100, "samples_per_condition": 50, "lpips_pairs": 50, "k": 50},
     "text": {"conditions": 200, "samples_per_condition": 10, "lpips_pairs": 10, "k": 100, "real_count": 2000},
 }
 DIGITS_CLASSIFIER = Path(__file__).resolve().parent.parent / "saved_models" / "digits_classifier" / "model.keras"
+CIFAR10_CLASSIFIER = Path(__file__).resolve().parent.parent / "saved_models" / "cifar10_classifier" / "model.keras"
 SAMPLE_CHUNK = 500
 KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000
 
@@ -68,7 +75,7 @@ def feature_scores(real_features, features, generated):
 
 
 class LabelProtocol:
-    """Per-class FID, NDB/JSD and within-class L1 diversity (the paper's label task).
+    """Per-class FID, NDB/JSD and within-class L1 and LPIPS diversity (the paper's label task).
 
     Args:
         real_images: ``(N, H, W, C)`` uint8 training images; real_labels: ``(N,)`` class ids.
@@ -76,17 +83,23 @@ class LabelProtocol:
         features: a feature extractor (``images -> (n, d)``, with ``.name``) or None (no FID).
         samples_per_class, k, seed, alpha: the protocol's counts (see the module docstring).
         diversity_samples: the first this-many samples of each class enter the L1 diversity.
+        lpips: a :class:`zoo.metrics.LPIPS` or None (no LPIPS row); it scores the generated
+            images at their own size, so they must be at least ``zoo.metrics.lpips.MIN_SIZE``.
+        lpips_pairs: random pairs per class, drawn among all ``samples_per_class`` samples.
     """
 
     name = "label"
 
     def __init__(self, real_images, real_labels, class_names, features=None, samples_per_class=5000, k=100,
-                 seed=0, alpha=0.05, diversity_samples=50):
+                 seed=0, alpha=0.05, diversity_samples=50, lpips=None, lpips_pairs=50):
         import keras
 
-        self.class_names, self.features = list(class_names), features
+        self.class_names, self.features, self.lpips = list(class_names), features, lpips
         self.samples_per_class, self.k, self.seed, self.alpha = samples_per_class, k, seed, alpha
         self.diversity_samples = min(diversity_samples, samples_per_class)
+        self.lpips_pairs, self.image_size = lpips_pairs, tuple(real_images.shape[1:3])
+        if lpips is not None:
+            check_lpips_size(lpips, self.image_size)
         self.real_features, self.bins = [], []
         progress = keras.utils.Progbar(len(self.class_names), unit_name="class")
         for c in range(len(self.class_names)):
@@ -102,18 +115,26 @@ class LabelProtocol:
 
     def describe(self):
         features = self.features.name if self.features is not None else "none"
+        height, width = self.image_size
+        lpips_row = {} if self.lpips is None else {
+            "lpips": f"within-class LPIPS diversity, higher is more diverse ({self.lpips.protocol}; per class "
+                     f"{self.lpips_pairs} random pairs among its {self.samples_per_class} generated images, scored at "
+                     f"their own {height}x{width} size, no resize; mean of {len(self.class_names)} classes)"}
         return {
             "preset": "label",
             "samples_per_class": self.samples_per_class,
             "real_per_class": f"{min(self.real_counts)}-{max(self.real_counts)}",
             "classes": len(self.class_names),
             "features": features,
+            "lpips": self.lpips.protocol if self.lpips is not None else "none",
+            "lpips_pairs": self.lpips_pairs,
             "k": self.k, "alpha": self.alpha, "seed": self.seed,
             "rows": {
                 "fid": f"FID, lower is better ({features}; per class {self.samples_per_class} generated vs that class's "
                        f"training images; mean of {len(self.class_names)} classes)",
                 "kid": f"KID, lower is better (same features; unbiased MMD^2, cubic kernel, {KID_SUBSETS} subsets "
                        f"of <= {KID_SUBSET_SIZE}; mean over classes)",
+                **lpips_row,
                 "ndb_ratio": f"NDB/K, lower is better (K={self.k} bins per class on the class's training images, alpha {self.alpha}; mean over classes)",
                 "ndb": f"NDB (K={self.k} per class; mean over classes)",
                 "jsd": "JSD, lower is better (same bins; natural log; mean over classes)",
@@ -137,9 +158,12 @@ class LabelProtocol:
                    "different_bins": scores["different_bins"].tolist()}
             if self.features is not None:
                 row.update(feature_scores(self.real_features[c], self.features, generated))
+            if self.lpips is not None:
+                row["lpips"], _ = lpips_diversity(generated[None], self.lpips, self.lpips_pairs, seed=self.seed + c)
             per_class.append(row)
             progress.add(1)
-        keys = (["fid", "kid"] if self.features is not None else []) + ["ndb_ratio", "ndb", "jsd", "l1_diversity"]
+        keys = ((["fid", "kid"] if self.features is not None else []) + (["lpips"] if self.lpips is not None else [])
+                + ["ndb_ratio", "ndb", "jsd", "l1_diversity"])
         return {"metrics": {key: float(np.mean([row[key] for row in per_class])) for key in keys},
                 "per_condition": per_class}
 
@@ -215,6 +239,15 @@ class ConditionProtocol:
                 "ndb_bins": {k: scores[k].tolist() for k in ("train_proportions", "generated_proportions", "different_bins")}}
 
 
+def check_lpips_size(lpips, image_size):
+    """One-line error when images are too small for the LPIPS backbone (e.g. 8x8 digits)."""
+    from zoo.metrics.lpips import MIN_SIZE
+
+    if min(image_size) < MIN_SIZE[lpips.net]:
+        raise ValueError(f"LPIPS {lpips.net} needs images of at least {MIN_SIZE[lpips.net]}x{MIN_SIZE[lpips.net]}, "
+                         f"these are {image_size[0]}x{image_size[1]} (pass --lpips-net none)")
+
+
 def evaluate_models(protocol, samplers):
     """``{label: sampler}`` -> the JSON-ready report: the protocol and every model's results."""
     return {"protocol": protocol.describe(),
@@ -262,15 +295,18 @@ def parse_args(argv=None):
     parser.add_argument("--samples-per-class", type=int, help="label (paper 5000)")
     parser.add_argument("--conditions", type=int, help="image/text: number of test conditions (paper 100 / 200)")
     parser.add_argument("--samples-per-condition", type=int, help="image/text (paper 50 / 10)")
-    parser.add_argument("--lpips-pairs", type=int, help="image/text: random pairs per condition (paper 50 / 10)")
-    parser.add_argument("--real-count", type=int, help="real images used (text: paper 2000; default all)")
+    parser.add_argument("--lpips-pairs", type=int, help="random pairs per condition or class (paper 50 / 10; label 50)")
+    parser.add_argument("--real-count", type=int, help="real images used (text: paper 2000; label: a seeded random subset; default all)")
     parser.add_argument("--k", type=int, help="NDB bins (label 100, image 50 (facades 20), text 100)")
     parser.add_argument("--alpha", type=float, default=0.05, help="significance of NDB's z-test")
     parser.add_argument("--features", default="auto",
-                        help="FID features: inception (TTUR graph), digits (the shipped classifier), "
-                             "PATH.keras[:layer], none; auto = digits for the digits dataset, else inception")
+                        help="FID features: inception (TTUR graph), digits / cifar10 (the shipped classifiers: "
+                             "FID-digits / FID-CIFAR), PATH.keras[:layer], none; auto = digits for the digits dataset, "
+                             "else inception (the paper's FID)")
     parser.add_argument("--inception-graph", help="classify_image_graph_def.pb (offline; default: Keras cache/download)")
-    parser.add_argument("--lpips-net", choices=("alex", "vgg"), default="alex")
+    parser.add_argument("--lpips-net", choices=("auto", "alex", "vgg", "none"), default="auto",
+                        help="LPIPS backbone; auto = alex, except none for label-task images that are not RGB of at "
+                             "least 31x31 (the 8x8 grayscale digits: AlexNet's taps do not fit them)")
     parser.add_argument("--lpips-weights", help="LPIPS .npz (default: the shipped AlexNet v0.1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the full report here")
@@ -291,12 +327,32 @@ def parse_args(argv=None):
     return args
 
 
+def feature_spec(spec, dataset=None):
+    """``--features auto`` resolved: the shipped classifier for digits, the paper's Inception otherwise."""
+    if spec == "auto":
+        return "digits" if dataset == "digits" else "inception"
+    return spec
+
+
+def make_lpips(net, weights=None, image_shape=None):
+    """The LPIPS metric named by ``--lpips-net``, or None.
+
+    ``auto`` is AlexNet unless ``image_shape`` (``(H, W, C)``, label task) is not RGB or smaller
+    than the backbone's minimum: an LPIPS of tiled 8x8 grayscale digits would not mean anything.
+    """
+    from zoo.metrics.lpips import LPIPS, MIN_SIZE
+
+    if net == "auto":
+        fits = image_shape is None or (image_shape[-1] == 3 and min(image_shape[:2]) >= MIN_SIZE["alex"])
+        net = "alex" if fits else "none"
+    return None if net == "none" else LPIPS(net, weights=weights)
+
+
 def make_features(spec, dataset=None, inception_graph=None):
     """The FID feature extractor named by ``--features``."""
     from zoo.metrics.fid import InceptionGraph, KerasFeatures
 
-    if spec == "auto":
-        spec = "digits" if dataset == "digits" else "inception"
+    spec = feature_spec(spec, dataset)
     if spec == "none":
         return None
     if spec == "inception":
@@ -306,6 +362,12 @@ def make_features(spec, dataset=None, inception_graph=None):
             raise FileNotFoundError(f"digit classifier not found: {DIGITS_CLASSIFIER}; train it with "
                                     f"`python training/train_digit_classifier.py`")
         return KerasFeatures(DIGITS_CLASSIFIER, layer="features", name="FID-digits: shipped digits_classifier/features")
+    if spec == "cifar10":
+        if not CIFAR10_CLASSIFIER.is_file():
+            raise FileNotFoundError(f"CIFAR-10 classifier not found: {CIFAR10_CLASSIFIER}; train it with "
+                                    f"`python training/train_cifar_classifier.py --data-dir ../shared/data/cifar10`")
+        return KerasFeatures(CIFAR10_CLASSIFIER, layer="features",
+                             name="FID-CIFAR: shipped cifar10_classifier/features (JPEG q75 CIFAR-10)")
     path, _, layer = spec.partition(":") if not Path(spec).is_file() else (spec, "", "")
     return KerasFeatures(path, layer=layer or None, name=f"{Path(path).name}" + (f"/{layer}" if layer else ""))
 
@@ -316,17 +378,25 @@ def load_model(name):
     return zoo.load(name)
 
 
-def label_data(config, data_dir, limit=None):
-    """All training images of a label task as uint8 ``(N, H, W, C)`` and labels ``(N,)``."""
+def label_data(config, data_dir, limit=None, seed=0):
+    """The training images of a label task as uint8 ``(N, H, W, C)`` and labels ``(N,)``.
+
+    ``limit`` keeps a seeded random subset of that size: a folder tree lists its images class by
+    class, so its first ``limit`` images would leave whole classes out.
+    """
     from training.data import load_label_data
     from zoo.sampling import to_uint8
 
-    dataset, _, _ = load_label_data(config, data_dir, split="train", limit=limit)
+    dataset, _, _ = load_label_data(config, data_dir, split="train")
     images, labels = [], []
     for one_hot, image in dataset.batch(1024):
         images.append(to_uint8(image.numpy()))
         labels.append(one_hot.numpy().argmax(axis=1))
-    return np.concatenate(images), np.concatenate(labels)
+    images, labels = np.concatenate(images), np.concatenate(labels)
+    if limit is not None and limit < len(images):
+        keep = np.sort(np.random.default_rng(seed).choice(len(images), limit, replace=False))
+        images, labels = images[keep], labels[keep]
+    return images, labels
 
 
 def image_folder_uint8(root, limit=None, size=None):
@@ -351,12 +421,11 @@ def build_protocol(args, sampler):
     config = sampler.config
     features = make_features(args.features, getattr(config, "dataset", None), args.inception_graph)
     if args.preset == "label":
-        images, labels = label_data(config, args.data_dir, args.real_count)
+        images, labels = label_data(config, args.data_dir, args.real_count, args.seed)
+        lpips = make_lpips(args.lpips_net, args.lpips_weights, images.shape[1:])
         return LabelProtocol(images, labels, config.class_names, features, args.samples_per_class, args.k,
-                             args.seed, args.alpha, PRESETS["label"]["diversity_samples"])
-    from zoo.metrics.lpips import LPIPS
-
-    lpips = LPIPS(args.lpips_net, weights=args.lpips_weights)
+                             args.seed, args.alpha, PRESETS["label"]["diversity_samples"], lpips, args.lpips_pairs)
+    lpips = make_lpips(args.lpips_net, args.lpips_weights)
     if args.preset == "image":
         from training.paired_data import load_pairs
 
