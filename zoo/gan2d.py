@@ -57,16 +57,21 @@ class GAN2DConfig(ModelConfig):
     beta_2: float = 0.999
 
     def __post_init__(self):
-        if self.pack < 1:
-            raise ValueError(f"pack must be >= 1, got {self.pack}")
-        if self.batch_size % self.pack:
-            raise ValueError(f"batch_size {self.batch_size} is not a multiple of pack {self.pack}")
-        if self.unroll_steps < 0:
-            raise ValueError(f"unroll_steps must be >= 0, got {self.unroll_steps}")
+        check_remedy_fields(self)
         if not 0 < self.lr_final_fraction <= 1:
             raise ValueError(f"lr_final_fraction must be in (0, 1], got {self.lr_final_fraction}")
-        if self.inner_optimizer not in INNER_OPTIMIZERS:
-            raise ValueError(f"unknown inner optimizer {self.inner_optimizer!r}; known: {', '.join(INNER_OPTIMIZERS)}")
+
+
+def check_remedy_fields(config):
+    """Validate the remedy fields shared by the mode-collapse models (pack, unroll_steps, ...)."""
+    if config.pack < 1:
+        raise ValueError(f"pack must be >= 1, got {config.pack}")
+    if config.batch_size % config.pack:
+        raise ValueError(f"batch_size {config.batch_size} is not a multiple of pack {config.pack}")
+    if config.unroll_steps < 0:
+        raise ValueError(f"unroll_steps must be >= 0, got {config.unroll_steps}")
+    if config.inner_optimizer not in INNER_OPTIMIZERS:
+        raise ValueError(f"unknown inner optimizer {config.inner_optimizer!r}; known: {', '.join(INNER_OPTIMIZERS)}")
 
 
 def _init(seed):

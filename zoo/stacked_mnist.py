@@ -32,7 +32,8 @@ from zoo.base import ConditionalGAN, make_adam
 from zoo.config import ModelConfig
 from zoo.layers import MinibatchDiscrimination
 from zoo.toy import reverse_kl_to_uniform
-from zoo.unrolled import INNER_OPTIMIZERS, _check_inner, unrolled_train_step
+from zoo.gan2d import check_remedy_fields
+from zoo.unrolled import _check_inner, unrolled_train_step
 
 NUM_MODES = 1000
 EVAL_SAMPLES = 26000
@@ -211,14 +212,7 @@ class StackedMNISTConfig(ModelConfig):
     beta_2: float = 0.999
 
     def __post_init__(self):
-        if self.pack < 1:
-            raise ValueError(f"pack must be >= 1, got {self.pack}")
-        if self.batch_size % self.pack:
-            raise ValueError(f"batch_size {self.batch_size} is not a multiple of pack {self.pack}")
-        if self.unroll_steps < 0:
-            raise ValueError(f"unroll_steps must be >= 0, got {self.unroll_steps}")
-        if self.inner_optimizer not in INNER_OPTIMIZERS:
-            raise ValueError(f"unknown inner optimizer {self.inner_optimizer!r}; known: {', '.join(INNER_OPTIMIZERS)}")
+        check_remedy_fields(self)
         if self.g_width < 1 or self.d_width < 1:
             raise ValueError(f"g_width and d_width must be >= 1, got {self.g_width} and {self.d_width}")
 
