@@ -240,12 +240,9 @@ def set_threads(threads):
     """Pin TF's thread pools (must run before TF's first op; ignored with a note afterwards)."""
     if not threads:
         return
-    import tensorflow as tf
+    from training.machine import set_threads as set_tf_threads
 
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    except RuntimeError:
+    if not set_tf_threads(threads, inter_op=True):
         print(f"note: TF already initialised, --threads {threads} ignored", file=sys.stderr)
 
 

@@ -127,11 +127,10 @@ def main(argv=None):
     from zoo.registry import get_family
     from zoo.sampling import save_generator
 
-    if args.threads and tf.config.threading.get_intra_op_parallelism_threads() != args.threads:
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        except RuntimeError:  # fit.main() called in a process whose TF runtime already started
-            print(f"fit.py: note: TensorFlow is already running; --threads {args.threads} ignored", file=sys.stderr)
+    from training.machine import set_threads
+
+    if args.threads and not set_threads(args.threads):
+        print(f"fit.py: note: TensorFlow is already running; --threads {args.threads} ignored", file=sys.stderr)
     keras.config.set_dtype_policy(args.mixed_precision)
     keras.utils.set_random_seed(config.seed)
     task = task_for(config)

@@ -53,3 +53,25 @@ def machine_line(info=None):
     gpu = f", GPU: {', '.join(info['gpus'])}" if info["gpus"] else ", no GPU"
     return (f"{info['cpu']} ({info['cores']} cores, {' '.join(info['cpu_flags']) or 'no AVX2'}){gpu}; "
             f"TensorFlow {info['tensorflow']}, Keras {info['keras']}")
+
+
+def set_threads(threads, inter_op=False):
+    """Limit TensorFlow's intra-op (and optionally inter-op) threads; True when it took effect.
+
+    TensorFlow fixes its thread pools when its runtime starts: a script calling this after
+    TensorFlow ran (a test calling ``main()`` in a process that already trained a model) keeps
+    the old pools, and this returns False instead of raising.
+    """
+    import tensorflow as tf
+
+    threading = tf.config.threading
+    if threading.get_intra_op_parallelism_threads() == threads and (
+            not inter_op or threading.get_inter_op_parallelism_threads() == threads):
+        return True
+    try:
+        threading.set_intra_op_parallelism_threads(threads)
+        if inter_op:
+            threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        return False
+    return True

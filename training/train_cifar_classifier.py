@@ -271,12 +271,12 @@ def main(argv=None):
     import tensorflow as tf
 
     from training.data import DataError
-    from training.machine import machine_line
+    from training.machine import machine_line, set_threads
 
     widths = args.widths
-    if args.threads:
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    if args.threads and not set_threads(args.threads, inter_op=True):
+        print(f"train_cifar_classifier.py: note: TensorFlow is already running; --threads {args.threads} ignored",
+              file=sys.stderr)
     try:
         train, train_count, class_names = load_split(args.data_dir, "train", args.limit, args.seed)
         test, test_count, _ = load_split(args.data_dir, "test", args.limit, args.seed)
