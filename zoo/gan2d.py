@@ -132,7 +132,35 @@ def _offset(seed, k):
     return None if seed is None else int(seed) * 1000 + k
 
 
-class GAN2D(ConditionalGAN):
+class UnrollableGAN(ConditionalGAN):
+    """A :class:`ConditionalGAN` whose step is unrolled when ``self.unroll_steps > 0``.
+
+    Subclasses set ``unroll_steps`` and ``inner_optimizer`` and call :meth:`prepare_unrolling`
+    at the end of ``compile``.
+    """
+
+    def prepare_unrolling(self):
+        if self.unroll_steps:
+            _check_inner(self.inner_optimizer, self.d_optimizer)
+            # The unrolled Adam reads the optimizer's moments: create them before tracing.
+            self.build_optimizers()
+
+    def train_step(self, data):
+        if self.unroll_steps:
+            return unrolled_train_step(self, data, self.unroll_steps, self.inner_optimizer)
+        return super().train_step(data)
+
+
+def sample_unconditional(gan, n, seed=0, batch_size=1000):
+    """``n`` float32 numpy samples of an unconditional (empty-condition) GAN from ``N(0, 1)`` noise
+    drawn with ``seed``, generated in chunks of ``batch_size``."""
+    z = np.random.default_rng(seed).standard_normal((n, gan.nz)).astype(np.float32)
+    out = [gan.generator([np.zeros((len(chunk), 0), np.float32), chunk], training=False)
+           for chunk in np.array_split(z, max(1, -(-n // batch_size)))]
+    return np.concatenate([np.asarray(o) for o in out], axis=0)
+
+
+class GAN2D(UnrollableGAN):
     """Unconditional 2-D GAN; ``GAN2D(config)`` builds G and D from a :class:`GAN2DConfig`.
 
     Batches given to ``fit`` are ``(condition (N, 0), points (N, 2))``; see :func:`make_dataset`.
@@ -153,10 +181,7 @@ class GAN2D(ConditionalGAN):
             g_optimizer=g_optimizer or make_adam(self.learning_rate_schedule(), c.beta_1, c.beta_2),
             d_optimizer=d_optimizer or make_adam(self.learning_rate_schedule(), c.beta_1, c.beta_2),
             lambda_ms=c.lambda_ms if lambda_ms is None else lambda_ms, **kwargs)
-        if self.unroll_steps:
-            _check_inner(self.inner_optimizer, self.d_optimizer)
-            # The unrolled Adam reads the optimizer's moments: create them before tracing.
-            self.build_optimizers()
+        self.prepare_unrolling()
 
     def learning_rate_schedule(self):
         """The config's learning rate, cosine-decayed over ``config.steps`` unless disabled."""
@@ -165,17 +190,9 @@ class GAN2D(ConditionalGAN):
             return c.learning_rate
         return keras.optimizers.schedules.CosineDecay(c.learning_rate, c.steps, alpha=c.lr_final_fraction)
 
-    def train_step(self, data):
-        if self.unroll_steps:
-            return unrolled_train_step(self, data, self.unroll_steps, self.inner_optimizer)
-        return super().train_step(data)
-
     def sample(self, n, seed=0, batch_size=2500):
         """``(n, 2)`` float32 numpy samples from fixed noise ``N(0, 1)`` drawn with ``seed``."""
-        z = np.random.default_rng(seed).standard_normal((n, self.nz)).astype(np.float32)
-        out = [self.generator([np.zeros((len(chunk), 0), np.float32), chunk], training=False)
-               for chunk in np.array_split(z, max(1, -(-n // batch_size)))]
-        return np.concatenate([np.asarray(o) for o in out], axis=0)
+        return sample_unconditional(self, n, seed, batch_size)
 
 
 def make_dataset(mixture, steps, batch_size, seed=0):

@@ -28,12 +28,11 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from zoo.base import ConditionalGAN, make_adam
+from zoo.base import make_adam
 from zoo.config import ModelConfig
 from zoo.layers import MinibatchDiscrimination
 from zoo.toy import reverse_kl_to_uniform
-from zoo.gan2d import check_remedy_fields
-from zoo.unrolled import _check_inner, unrolled_train_step
+from zoo.gan2d import UnrollableGAN, check_remedy_fields, sample_unconditional
 
 NUM_MODES = 1000
 EVAL_SAMPLES = 26000
@@ -307,7 +306,7 @@ class PackedCondition(keras.layers.Layer):
         return {**super().get_config(), "pack": self.pack}
 
 
-class StackedMNISTGAN(ConditionalGAN):
+class StackedMNISTGAN(UnrollableGAN):
     """Unconditional DCGAN on Stacked MNIST; ``StackedMNISTGAN(config)`` builds G and D.
 
     Batches given to ``fit`` are ``(condition (N, 0), images (N, 28, 28, 3))``; see
@@ -327,22 +326,11 @@ class StackedMNISTGAN(ConditionalGAN):
         super().compile(g_optimizer=g_optimizer or make_adam(c.learning_rate, c.beta_1, c.beta_2),
                         d_optimizer=d_optimizer or make_adam(c.learning_rate, c.beta_1, c.beta_2),
                         lambda_ms=c.lambda_ms if lambda_ms is None else lambda_ms, **kwargs)
-        if self.unroll_steps:
-            _check_inner(self.inner_optimizer, self.d_optimizer)
-            # The unrolled Adam reads the optimizer's moments: create them before tracing.
-            self.build_optimizers()
-
-    def train_step(self, data):
-        if self.unroll_steps:
-            return unrolled_train_step(self, data, self.unroll_steps, self.inner_optimizer)
-        return super().train_step(data)
+        self.prepare_unrolling()
 
     def sample(self, n, seed=0, batch_size=1000):
         """``(n, 28, 28, 3)`` float32 numpy images in [-1, 1] from fixed noise drawn with ``seed``."""
-        z = np.random.default_rng(seed).standard_normal((n, self.nz)).astype(np.float32)
-        out = [self.generator([np.zeros((len(chunk), 0), np.float32), chunk], training=False)
-               for chunk in np.array_split(z, max(1, -(-n // batch_size)))]
-        return np.concatenate([np.asarray(o) for o in out], axis=0)
+        return sample_unconditional(self, n, seed, batch_size)
 
 
 def make_dataset(images, steps, batch_size, seed=0):
