@@ -206,13 +206,11 @@ def save_grid(images, path, side=GRID_SIDE):
 
 
 def _json_safe(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
+    """NaN/inf -> null, recursively (the same rule as bench/mode_collapse.py's tables)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from mode_collapse import _json_safe as json_safe
+
+    return json_safe(value)
 
 
 def write_outputs(out, args, runs, grids, real, classifier_card, machine, wall, command):
