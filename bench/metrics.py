@@ -11,6 +11,10 @@ images). Dimensions 12,288 > 1,000, so the reference's random d // 6 = 2,048 dim
 Blobs converge in a few Lloyd iterations; real images take many more, so ``--real-dir`` (any
 folder of images, searched recursively, resized to ``--size`` bicubic) gives the harder case:
 the first ``--train`` images are the training set and the next ``--generated`` the "generated".
+``--generated-dir`` (repeatable) scores ``--generated`` images of other folders on the same bins
+instead, e.g. the test set (same distribution: NDB should stay near alpha * K) and a folder of
+half the classes (dropped modes: NDB should be large); ``--seed`` changes the K-means seed and
+the random dimensions, to compare restarts (``--n-init``) with seed-to-seed variation.
 """
 import argparse
 import json
@@ -33,7 +37,8 @@ def blobs(count, size, modes, seed):
 
 
 def real_images(root, count, size):
-    """``count`` images of a folder tree (sorted paths, every ``n``-th so all classes appear), in [-1, 1]."""
+    """``count`` images of a folder tree, evenly spaced over its sorted paths (so every class
+    folder gives its share), shuffled with a fixed seed (so any prefix is a fair sample), in [-1, 1]."""
     import numpy as np
     from PIL import Image
 
@@ -42,7 +47,8 @@ def real_images(root, count, size):
     paths = sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if len(paths) < count:
         raise SystemExit(f"metrics.py: error: {root} has {len(paths)} images, {count} needed")
-    paths = paths[::len(paths) // count][:count]
+    picks = np.random.default_rng(0).permutation(np.arange(count) * len(paths) // count)
+    paths = [paths[i] for i in picks]
     out = np.empty((count, size, size, 3), np.float32)
     for i, path in enumerate(paths):
         with Image.open(path) as image:
@@ -58,23 +64,38 @@ def main(argv=None):
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--n-init", type=int, default=10, help="K-means restarts (10 = the reference's)")
     parser.add_argument("--real-dir", help="use real images from this folder instead of blobs")
+    parser.add_argument("--generated-dir", action="append", default=[],
+                        help="score images of this folder (repeatable; needs --real-dir)")
+    parser.add_argument("--seed", type=int, default=0, help="K-means / dimension-sampling seed")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
 
     from training.machine import machine_line
     from zoo.metrics.ndb import fit_bins
 
-    if args.real_dir:
+    if args.generated_dir and not args.real_dir:
+        parser.error("--generated-dir needs --real-dir (the training images)")
+    generated_sets = {}
+    if args.generated_dir:
+        train = real_images(args.real_dir, args.train, args.size)
+        for folder in args.generated_dir:
+            generated_sets[folder] = real_images(folder, args.generated, args.size)
+    elif args.real_dir:
         images = real_images(args.real_dir, args.train + args.generated, args.size)
         train, generated = images[:args.train], images[args.train:]
     else:
         train = blobs(args.train, args.size, args.k, seed=0)
         generated = blobs(args.generated, args.size, args.k, seed=1)
     start, cpu_start = time.perf_counter(), time.process_time()
-    bins = fit_bins(train, k=args.k, seed=0, n_init=args.n_init)
+    bins = fit_bins(train, k=args.k, seed=args.seed, n_init=args.n_init)
     fit_s = time.perf_counter() - start
     start = time.perf_counter()
-    result = bins.evaluate(generated)
+    if generated_sets:
+        per_set = {folder: bins.evaluate(images) for folder, images in generated_sets.items()}
+        result = per_set[args.generated_dir[0]]
+    else:
+        per_set = {}
+        result = bins.evaluate(generated)
     score_s = time.perf_counter() - start
     # CPU seconds of all threads: on a shared machine the wall time says more about the others.
     cpu_s = time.process_time() - cpu_start
@@ -84,12 +105,17 @@ def main(argv=None):
                     f"{args.size}x{args.size}x3, {len(bins.used_dims)} of {bins.dims} dims, K-means n_init={args.n_init} max_iter=100",
         "kmeans_s": round(fit_s, 2), "assign_and_test_s": round(score_s, 2), "total_s": round(fit_s + score_s, 2),
         "cpu_s": round(cpu_s, 2), "load_average_1min": os.getloadavg()[0],
-        "ndb": result["ndb"], "jsd": result["jsd"], "machine": machine_line(),
+        "seed": args.seed, "ndb": result["ndb"], "jsd": result["jsd"], "machine": machine_line(),
         "threads": os.environ.get("OMP_NUM_THREADS", "default"),
     }
     print(f"{figures['protocol']}\nK-means {fit_s:.1f} s + assignment/z-test {score_s:.1f} s = "
           f"{fit_s + score_s:.1f} s wall, {cpu_s:.1f} CPU s (target < 60 s on 2 cores)\n"
           f"machine: {figures['machine']}; load average {figures['load_average_1min']:.1f}")
+    if per_set:
+        figures["per_generated_dir"] = {folder: {"ndb": r["ndb"], "jsd": round(float(r["jsd"]), 5)}
+                                        for folder, r in per_set.items()}
+        for folder, r in figures["per_generated_dir"].items():
+            print(f"{folder}: NDB {r['ndb']}/{args.k}, JSD {r['jsd']}")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
     return figures
