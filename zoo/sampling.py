@@ -26,24 +26,9 @@ class LabelSampler:
 
     def class_ids(self, condition):
         """Class ids ``(N,)`` for an id, a name, or a sequence of either."""
-        items = [condition] if isinstance(condition, (int, np.integer, str)) or np.ndim(condition) == 0 else list(condition)
-        if not items:
-            raise ValueError("condition is empty: give a class id, a class name or a list of them")
-        ids = []
-        for item in items:
-            if isinstance(item, str):
-                if item not in self.class_names:
-                    raise ValueError(f"unknown class name {item!r} for {self.config.name}; "
-                                     f"known: {', '.join(self.class_names)}")
-                ids.append(self.class_names.index(item))
-            elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
-                if not 0 <= item < self.config.num_classes:
-                    raise ValueError(f"class id {item} is out of range for {self.config.name} "
-                                     f"({self.config.num_classes} classes: 0..{self.config.num_classes - 1})")
-                ids.append(int(item))
-            else:
-                raise TypeError(f"a class must be an int id or a str name, got {type(item).__name__}")
-        return np.asarray(ids, dtype=np.int64)
+        from export.onnx_sampler import class_ids
+
+        return class_ids(condition, self.class_names, self.config.num_classes, self.config.name)
 
     def one_hot(self, class_ids):
         return np.eye(self.config.num_classes, dtype=np.float32)[class_ids]
