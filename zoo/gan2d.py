@@ -26,7 +26,7 @@ from keras import layers, ops
 from zoo.base import ConditionalGAN, make_adam
 from zoo.config import ModelConfig
 from zoo.layers import MinibatchDiscrimination
-from zoo.unrolled import INNER_OPTIMIZERS, _check_inner, unrolled_train_step
+from zoo.unrolled import INNER_OPTIMIZERS, check_inner_optimizer, unrolled_train_step
 
 
 @dataclasses.dataclass
@@ -141,7 +141,7 @@ class UnrollableGAN(ConditionalGAN):
 
     def prepare_unrolling(self):
         if self.unroll_steps:
-            _check_inner(self.inner_optimizer, self.d_optimizer)
+            check_inner_optimizer(self.inner_optimizer, self.d_optimizer)
             # The unrolled Adam reads the optimizer's moments: create them before tracing.
             self.build_optimizers()
 

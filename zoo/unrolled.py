@@ -33,7 +33,7 @@ INNER_OPTIMIZERS = ("adam", "sgd")
 _V_FLOOR = 1e-30
 
 
-def _check_inner(inner, optimizer):
+def check_inner_optimizer(inner, optimizer):
     if inner not in INNER_OPTIMIZERS:
         raise ValueError(f"unknown inner optimizer {inner!r}; known: {', '.join(INNER_OPTIMIZERS)}")
     if inner == "adam" and not isinstance(optimizer, keras.optimizers.Adam):
@@ -98,7 +98,7 @@ def unroll_discriminator(gan, condition, real, fake1, fake2, steps, inner="adam"
     if steps < 0:
         raise ValueError(f"unroll_steps must be >= 0, got {steps}")
     optimizer = gan.d_optimizer
-    _check_inner(inner, optimizer)
+    check_inner_optimizer(inner, optimizer)
     variables = gan.discriminator.trainable_variables
     weights = [tf.identity(v.value) for v in variables]
     if steps == 0:
@@ -189,7 +189,7 @@ class UnrolledGAN(ConditionalGAN):
 
     def compile(self, *args, **kwargs):
         super().compile(*args, **kwargs)
-        _check_inner(self.inner_optimizer, self.d_optimizer)
+        check_inner_optimizer(self.inner_optimizer, self.d_optimizer)
         # The unrolled Adam reads the optimizer's moments: create them before tracing.
         self.build_optimizers()
 
