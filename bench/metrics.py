@@ -25,6 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from zoo.metrics.ndb import DEFAULT_N_INIT  # noqa: E402
+
 
 def blobs(count, size, modes, seed):
     import numpy as np
@@ -62,7 +64,8 @@ def main(argv=None):
     parser.add_argument("--generated", type=int, default=5_000)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--k", type=int, default=100)
-    parser.add_argument("--n-init", type=int, default=10, help="K-means restarts (10 = the reference's)")
+    parser.add_argument("--n-init", type=int, default=DEFAULT_N_INIT,
+                        help=f"K-means restarts (default {DEFAULT_N_INIT}, fit_bins' default; 10 = the reference's)")
     parser.add_argument("--real-dir", help="use real images from this folder instead of blobs")
     parser.add_argument("--generated-dir", action="append", default=[],
                         help="score images of this folder (repeatable; needs --real-dir)")

@@ -46,7 +46,7 @@ def test_label_protocol_end_to_end_ms_is_more_diverse(tmp_path, shipped_copies, 
     assert report["protocol"]["k"] == 5 and report["protocol"]["samples_per_class"] == 60
     assert "FID-digits" in report["protocol"]["features"]
     out = capsys.readouterr().out
-    assert "K=5" in out and "60 generated" in out and "machine:" in out
+    assert "K=5" in out and "60 generated" in out and "machine:" in out and "n_init" in out
     assert len(list((tmp_path / "plots").glob("ndb_class_*.png"))) == 10
     card = (Path(ms) / "README.md").read_text()
     assert "<!-- metrics:start -->" in card and "<!-- diversity:start -->" in card
@@ -56,8 +56,10 @@ def test_label_protocol_end_to_end_ms_is_more_diverse(tmp_path, shipped_copies, 
 @needs_shipped
 def test_label_protocol_is_deterministic():
     sampler = evaluate.load_model("dcgan_digits")
-    args = evaluate.parse_args(TINY_LABEL + ["--samples-per-class", "30", "--features", "none"])
-    first = evaluate_models(evaluate.build_protocol(args, sampler), {"m": sampler})
+    args = evaluate.parse_args(TINY_LABEL + ["--samples-per-class", "30", "--features", "none", "--ndb-n-init", "3"])
+    protocol = evaluate.build_protocol(args, sampler)
+    assert protocol.n_init == 3 and "n_init 3" in protocol.describe()["rows"]["ndb_ratio"]
+    first = evaluate_models(protocol, {"m": sampler})
     second = evaluate_models(evaluate.build_protocol(args, sampler), {"m": sampler})
     assert first["models"]["m"]["metrics"] == second["models"]["m"]["metrics"]
     assert "fid" not in first["models"]["m"]["metrics"]
@@ -71,6 +73,9 @@ def test_cli_errors_are_one_line(capsys):
     assert "unknown model" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         evaluate.parse_args(["--samples-per-class", "0"])
+    with pytest.raises(SystemExit):
+        evaluate.parse_args(["--ndb-n-init", "0"])
+    assert "--ndb-n-init must be >= 1" in capsys.readouterr().err
     assert evaluate.main(["--preset", "image", "--model", "msgan_dcgan_digits"]) == 2
     assert "--data-dir" in capsys.readouterr().err
 

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from zoo.metrics.diversity import lpips_diversity, mean_pairwise_l1  # noqa: E402
 from zoo.metrics.fid import feature_statistics, frechet_distance, kid  # noqa: E402
-from zoo.metrics.ndb import fit_bins, plot_bin_proportions  # noqa: E402
+from zoo.metrics.ndb import DEFAULT_N_INIT, fit_bins, plot_bin_proportions  # noqa: E402
 
 PRESETS = {
     "label": {"samples_per_class": 5000, "k": 100, "diversity_samples": 50, "lpips_pairs": 50},
@@ -91,11 +91,12 @@ class LabelProtocol:
     name = "label"
 
     def __init__(self, real_images, real_labels, class_names, features=None, samples_per_class=5000, k=100,
-                 seed=0, alpha=0.05, diversity_samples=50, lpips=None, lpips_pairs=50):
+                 seed=0, alpha=0.05, diversity_samples=50, lpips=None, lpips_pairs=50, n_init=DEFAULT_N_INIT):
         import keras
 
         self.class_names, self.features, self.lpips = list(class_names), features, lpips
         self.samples_per_class, self.k, self.seed, self.alpha = samples_per_class, k, seed, alpha
+        self.n_init = n_init
         self.diversity_samples = min(diversity_samples, samples_per_class)
         self.lpips_pairs, self.image_size = lpips_pairs, tuple(real_images.shape[1:3])
         if lpips is not None:
@@ -109,7 +110,7 @@ class LabelProtocol:
                                  f"{self.class_names[c]!r} has {len(real)} (pass a smaller --k)")
             if features is not None:
                 self.real_features.append(features(real))
-            self.bins.append(fit_bins(to_unit(real), k=k, seed=seed))
+            self.bins.append(fit_bins(to_unit(real), k=k, seed=seed, n_init=n_init))
             progress.add(1)
         self.real_counts = [int((real_labels == c).sum()) for c in range(len(self.class_names))]
 
@@ -128,14 +129,15 @@ class LabelProtocol:
             "features": features,
             "lpips": self.lpips.protocol if self.lpips is not None else "none",
             "lpips_pairs": self.lpips_pairs,
-            "k": self.k, "alpha": self.alpha, "seed": self.seed,
+            "k": self.k, "ndb_n_init": self.n_init, "alpha": self.alpha, "seed": self.seed,
             "rows": {
                 "fid": f"FID, lower is better ({features}; per class {self.samples_per_class} generated vs that class's "
                        f"training images; mean of {len(self.class_names)} classes)",
                 "kid": f"KID, lower is better (same features; unbiased MMD^2, cubic kernel, {KID_SUBSETS} subsets "
                        f"of <= {KID_SUBSET_SIZE}; mean over classes)",
                 **lpips_row,
-                "ndb_ratio": f"NDB/K, lower is better (K={self.k} bins per class on the class's training images, alpha {self.alpha}; mean over classes)",
+                "ndb_ratio": f"NDB/K, lower is better (K={self.k} bins per class on the class's training images, K-means "
+                             f"n_init {self.n_init}, alpha {self.alpha}; mean over classes)",
                 "ndb": f"NDB (K={self.k} per class; mean over classes)",
                 "jsd": "JSD, lower is better (same bins; natural log; mean over classes)",
                 "l1_diversity": f"within-class L1 diversity, higher is more diverse (mean pairwise L1 distance of "
@@ -180,16 +182,16 @@ class ConditionProtocol:
     """
 
     def __init__(self, name, conditions, real_images, features=None, lpips=None, samples_per_condition=50,
-                 lpips_pairs=50, k=50, seed=0, alpha=0.05):
+                 lpips_pairs=50, k=50, seed=0, alpha=0.05, n_init=DEFAULT_N_INIT):
         if len(real_images) < k:
             raise ValueError(f"K={k} bins need at least {k} real images, got {len(real_images)} (pass a smaller --k)")
         if len(conditions) < 1:
             raise ValueError("no conditions to evaluate")
         self.name, self.conditions, self.features, self.lpips = name, list(conditions), features, lpips
         self.samples_per_condition, self.lpips_pairs, self.k = samples_per_condition, lpips_pairs, k
-        self.seed, self.alpha, self.real_count = seed, alpha, len(real_images)
+        self.seed, self.alpha, self.real_count, self.n_init = seed, alpha, len(real_images), n_init
         self.real_features = features(real_images) if features is not None else None
-        self.bins = fit_bins(to_unit(real_images), k=k, seed=seed)
+        self.bins = fit_bins(to_unit(real_images), k=k, seed=seed, n_init=n_init)
 
     def describe(self):
         features = self.features.name if self.features is not None else "none"
@@ -201,7 +203,8 @@ class ConditionProtocol:
                    f"subsets of <= {KID_SUBSET_SIZE})",
             "lpips": f"LPIPS diversity, higher is more diverse ({self.lpips.protocol if self.lpips else 'none'}; {self.lpips_pairs} random "
                      f"pairs per condition, mean of {len(self.conditions)})",
-            "ndb_ratio": f"NDB/K, lower is better (K={self.k} bins on {self.real_count} training images, alpha {self.alpha}; {total} generated)",
+            "ndb_ratio": f"NDB/K, lower is better (K={self.k} bins on {self.real_count} training images, K-means n_init "
+                         f"{self.n_init}, alpha {self.alpha}; {total} generated)",
             "ndb": f"NDB (K={self.k})",
             "jsd": "JSD, lower is better (same bins; natural log)",
             "l1_diversity": f"L1 diversity, higher is more diverse (mean pairwise L1 distance of {self.samples_per_condition} "
@@ -214,7 +217,7 @@ class ConditionProtocol:
             rows.pop("lpips")
         return {"preset": self.name, "conditions": len(self.conditions), "samples_per_condition": self.samples_per_condition,
                 "real_images": self.real_count, "features": features, "lpips_pairs": self.lpips_pairs,
-                "k": self.k, "alpha": self.alpha, "seed": self.seed, "rows": rows}
+                "k": self.k, "ndb_n_init": self.n_init, "alpha": self.alpha, "seed": self.seed, "rows": rows}
 
     def evaluate(self, sampler):
         import keras
@@ -299,6 +302,9 @@ def parse_args(argv=None):
     parser.add_argument("--real-count", type=int, help="real images used (text: paper 2000; label: a seeded random subset; default all)")
     parser.add_argument("--k", type=int, help="NDB bins (label 100, image 50 (facades 20), text 100)")
     parser.add_argument("--alpha", type=float, default=0.05, help="significance of NDB's z-test")
+    parser.add_argument("--ndb-n-init", type=int, default=DEFAULT_N_INIT,
+                        help=f"K-means restarts for the NDB bins (default {DEFAULT_N_INIT}, scikit-learn's own; "
+                             "10 = the scikit-learn the reference ndb.py was written against)")
     parser.add_argument("--features", default="auto",
                         help="FID features: inception (TTUR graph), digits / cifar10 (the shipped classifiers: "
                              "FID-digits / FID-CIFAR), PATH.keras[:layer], none; auto = digits for the digits dataset, "
@@ -316,7 +322,7 @@ def parse_args(argv=None):
     for key, value in PRESETS[args.preset].items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
-    for key in ("samples_per_class", "conditions", "samples_per_condition", "lpips_pairs", "k", "real_count"):
+    for key in ("samples_per_class", "conditions", "samples_per_condition", "lpips_pairs", "k", "real_count", "ndb_n_init"):
         value = getattr(args, key, None)
         if value is not None and value < 1:
             parser.error(f"--{key.replace('_', '-')} must be >= 1, got {value}")
@@ -424,7 +430,8 @@ def build_protocol(args, sampler):
         images, labels = label_data(config, args.data_dir, args.real_count, args.seed)
         lpips = make_lpips(args.lpips_net, args.lpips_weights, images.shape[1:])
         return LabelProtocol(images, labels, config.class_names, features, args.samples_per_class, args.k,
-                             args.seed, args.alpha, PRESETS["label"]["diversity_samples"], lpips, args.lpips_pairs)
+                             args.seed, args.alpha, PRESETS["label"]["diversity_samples"], lpips, args.lpips_pairs,
+                             args.ndb_n_init)
     lpips = make_lpips(args.lpips_net, args.lpips_weights)
     if args.preset == "image":
         from training.paired_data import load_pairs
@@ -444,7 +451,7 @@ def build_protocol(args, sampler):
         conditions = [line.strip() for line in path.read_text().splitlines() if line.strip()][:args.conditions]
         real = image_folder_uint8(args.real_dir, args.real_count, getattr(config, "image_size", None))
     return ConditionProtocol(args.preset, conditions, real, features, lpips, args.samples_per_condition,
-                             args.lpips_pairs, args.k, args.seed, args.alpha)
+                             args.lpips_pairs, args.k, args.seed, args.alpha, args.ndb_n_init)
 
 
 def write_plots(report, protocol, plot_dir):
