@@ -66,6 +66,9 @@ def parse_args(argv=None):
     parser.add_argument("--lr-final-fraction", type=float, default=1.0,
                         help="cosine-decay both learning rates to this fraction (1 = constant)")
     parser.add_argument("--lambda-ms", type=float, default=1.0, help="weight of the MS term for 'ms'")
+    parser.add_argument("--g-hidden", default="128,128", help="generator hidden widths, comma-separated "
+                        "(VEEGAN/PacGAN used 400,400,400,400)")
+    parser.add_argument("--d-hidden", default="128", help="discriminator hidden widths (VEEGAN/PacGAN: 200,200,200)")
     parser.add_argument("--out", default="bench/results/mode_collapse", help="output folder")
     parser.add_argument("--quick", action="store_true", help="tiny setting for the tests (seconds)")
     parser.add_argument("--verbose", type=int, default=1, help="1: a progress bar over runs")
@@ -84,6 +87,14 @@ def parse_args(argv=None):
         parser.error(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")
     if args.seeds < 1 or args.steps < 2:
         parser.error("--seeds must be >= 1 and --steps >= 2")
+    for flag in ("g_hidden", "d_hidden"):
+        try:
+            widths = tuple(int(w) for w in getattr(args, flag).split(",") if w.strip())
+        except ValueError:
+            widths = ()
+        if not widths or min(widths) < 1:
+            parser.error(f"--{flag.replace('_', '-')} must be comma-separated positive widths, got {getattr(args, flag)!r}")
+        setattr(args, flag, widths)
     return args
 
 
@@ -93,7 +104,8 @@ def method_config(method, dataset, seed, args):
         changes["lambda_ms"] = args.lambda_ms
     return GAN2DConfig(name=f"{method}_{dataset}", dataset=dataset, seed=seed, steps=args.steps,
                        batch_size=args.batch_size, learning_rate=args.learning_rate,
-                       lr_final_fraction=args.lr_final_fraction, **changes)
+                       lr_final_fraction=args.lr_final_fraction, g_hidden=args.g_hidden,
+                       d_hidden=args.d_hidden, **changes)
 
 
 def run_all(args, on_run=None):
@@ -157,8 +169,10 @@ def summarize(runs, datasets, methods):
 
 def markdown(rows, args, machine, wall):
     lines = [
-        f"Setting: {args.steps} steps, batch {args.batch_size}, Adam {args.learning_rate:g} (beta_1 0.5), "
-        f"seeds 0..{args.seeds - 1}, same G (nz 256, 128-128) and D (128) for every method; "
+        f"Setting: {args.steps} steps, batch {args.batch_size}, Adam {args.learning_rate:g} (beta_1 0.5)"
+        + (f" cosine-decayed to {args.lr_final_fraction:g}x" if args.lr_final_fraction != 1 else "") + ", "
+        f"seeds 0..{args.seeds - 1}, same G (nz 256, {'-'.join(map(str, args.g_hidden))}) and "
+        f"D ({'-'.join(map(str, args.d_hidden))}) for every method; "
         f"{EVAL_SAMPLES} samples per run, high quality = within 3 std of the nearest mode.",
         f"Machine: {machine}. Total wall time {wall / 60:.1f} min.",
         "",
@@ -169,10 +183,11 @@ def markdown(rows, args, machine, wall):
         kl = "inf" if math.isinf(r["reverse_kl_mean"]) else f"{r['reverse_kl_mean']:.3f}"
         if r["runs_without_any_mode"]:
             kl += f" ({r['runs_without_any_mode']} run(s) hit no mode)"
+        relative = "n/a (no gan run)" if math.isnan(r["relative_step_time"]) else f"{r['relative_step_time']:.2f}×"
         lines.append(
             f"| {r['dataset']} | {r['method']} | {r['modes_mean']:.1f} ± {r['modes_std']:.1f} / {r['num_modes']} "
             f"| {r['high_quality_pct_mean']:.1f} ± {r['high_quality_pct_std']:.1f} | {kl} "
-            f"| {r['ms_per_step']:.1f} | {r['relative_step_time']:.2f}× |")
+            f"| {r['ms_per_step']:.1f} | {relative} |")
     lines += ["", "Published (modes / % high quality, their networks and training lengths):", ""]
     for dataset in args.datasets:
         lines.append(f"- {dataset}: " + "; ".join(f"{name} {m} / {hq}" for name, m, hq in PUBLISHED.get(dataset, [])))

@@ -49,3 +49,22 @@ def test_bad_arguments_are_rejected(capsys):
         bench.parse_args(["--datasets", "ring7"])
     assert exit_info.value.code == 2
     assert "unknown 2-D dataset 'ring7'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--g-hidden", "400,x"])
+    assert "--g-hidden must be comma-separated positive widths" in capsys.readouterr().err
+    assert bench.parse_args(["--d-hidden", "200,200"]).d_hidden == (200, 200)
+
+
+def test_table_without_a_gan_run_and_with_decay_says_so():
+    import argparse
+    import math
+
+    bench = _load_bench()
+    args = argparse.Namespace(steps=100, batch_size=8, learning_rate=1e-3, lr_final_fraction=0.1, seeds=1,
+                              datasets=["ring8"], g_hidden=(400, 400), d_hidden=(200,))
+    row = {"dataset": "ring8", "method": "ms", "num_modes": 8, "modes_mean": 8.0, "modes_std": 0.0,
+           "high_quality_pct_mean": 90.0, "high_quality_pct_std": 0.0, "reverse_kl_mean": 0.01,
+           "runs_without_any_mode": 0, "ms_per_step": 5.0, "relative_step_time": math.nan}
+    table = bench.markdown([row], args, "test machine", 60.0)
+    assert "n/a (no gan run)" in table and "nan" not in table
+    assert "cosine-decayed to 0.1x" in table and "G (nz 256, 400-400) and D (200)" in table
