@@ -1,18 +1,7 @@
 """bench/metrics.py: real images are sampled from every class folder, and scored per folder."""
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load_bench():
-    spec = importlib.util.spec_from_file_location("metrics_bench", ROOT / "bench" / "metrics.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _class_folders(root, classes, per_class):
@@ -24,8 +13,8 @@ def _class_folders(root, classes, per_class):
             Image.new("RGB", (8, 8), (index * 60, 255 - index * 60, i)).save(folder / f"{i:04d}.png")
 
 
-def test_real_images_cover_every_class_and_any_prefix_is_mixed(tmp_path):
-    bench = _load_bench()
+def test_real_images_cover_every_class_and_any_prefix_is_mixed(tmp_path, load_script):
+    bench = load_script("bench/metrics.py")
     _class_folders(tmp_path, ["a", "b", "c", "d"], per_class=10)
     # 14 of 40: a plain every-n-th slice ([::2][:14]) would hold classes a, b and c only.
     images = bench.real_images(tmp_path, 14, 8)
@@ -35,8 +24,8 @@ def test_real_images_cover_every_class_and_any_prefix_is_mixed(tmp_path):
     assert len(set(classes[:7])) >= 3  # shuffled: the first half is not a block of classes
 
 
-def test_generated_dirs_are_scored_on_the_same_bins(tmp_path):
-    bench = _load_bench()
+def test_generated_dirs_are_scored_on_the_same_bins(tmp_path, load_script):
+    bench = load_script("bench/metrics.py")
     _class_folders(tmp_path / "train", ["a", "b", "c", "d"], per_class=30)
     _class_folders(tmp_path / "same", ["a", "b", "c", "d"], per_class=10)
     _class_folders(tmp_path / "half", ["a", "b"], per_class=20)

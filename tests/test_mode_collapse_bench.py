@@ -1,23 +1,12 @@
 """bench/mode_collapse.py --quick runs end to end and writes the table, the JSON and the figure."""
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
 
-
-def _load_bench():
-    spec = importlib.util.spec_from_file_location("mode_collapse_bench", ROOT / "bench" / "mode_collapse.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_quick_benchmark_writes_table_json_and_figure(tmp_path):
-    bench = _load_bench()
+def test_quick_benchmark_writes_table_json_and_figure(tmp_path, load_script):
+    bench = load_script("bench/mode_collapse.py")
     methods = list(bench.METHODS)
     bench.main(["--quick", "--datasets", "ring8", "--out", str(tmp_path), "--verbose", "0"])
 
@@ -41,8 +30,8 @@ def test_quick_benchmark_writes_table_json_and_figure(tmp_path):
     assert figure.size[0] == 220 * len(methods)
 
 
-def test_bad_arguments_are_rejected(capsys):
-    bench = _load_bench()
+def test_bad_arguments_are_rejected(capsys, load_script):
+    bench = load_script("bench/mode_collapse.py")
     with pytest.raises(SystemExit):
         bench.parse_args(["--methods", "gan,wgan"])
     with pytest.raises(SystemExit) as exit_info:
@@ -55,11 +44,11 @@ def test_bad_arguments_are_rejected(capsys):
     assert bench.parse_args(["--d-hidden", "200,200"]).d_hidden == (200, 200)
 
 
-def test_table_without_a_gan_run_and_with_decay_says_so():
+def test_table_without_a_gan_run_and_with_decay_says_so(load_script):
     import argparse
     import math
 
-    bench = _load_bench()
+    bench = load_script("bench/mode_collapse.py")
     args = argparse.Namespace(steps=100, batch_size=8, learning_rate=1e-3, lr_final_fraction=0.1, seeds=1,
                               datasets=["ring8"], g_hidden=(400, 400), d_hidden=(200,))
     row = {"dataset": "ring8", "method": "ms", "num_modes": 8, "modes_mean": 8.0, "modes_std": 0.0,

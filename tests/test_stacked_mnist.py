@@ -1,9 +1,7 @@
 """Stacked MNIST: IDX reading, stacking, mode counting, the GAN's remedies and the --quick benchmark."""
 import gzip
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -15,15 +13,6 @@ from zoo.stacked_mnist import (PackChannels, StackedMNISTConfig, StackedMNISTGAN
                                evaluate_stacked_modes, load_mnist, make_dataset, mode_ids, read_idx,
                                split_mnist, stack_digits, write_idx)
 from zoo.unrolled import unrolled_generator_step
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load_script(name, relative):
-    spec = importlib.util.spec_from_file_location(name, ROOT / relative)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _synthetic_mnist(folder, n=200, seed=0):
@@ -205,16 +194,16 @@ def test_dataset_yields_stacked_batches():
 
 
 # -- scripts end to end ----------------------------------------------------------------------
-def test_quick_benchmark_on_synthetic_mnist(tmp_path):
+def test_quick_benchmark_on_synthetic_mnist(tmp_path, load_script):
     mnist = tmp_path / "mnist"
     _synthetic_mnist(mnist, n=200)
-    trainer = _load_script("train_mnist_classifier", "training/train_mnist_classifier.py")
+    trainer = load_script("training/train_mnist_classifier.py")
     run = trainer.main(["--mnist-dir", str(mnist), "--out", str(tmp_path / "clf"), "--epochs", "2"])
     assert run["train"] == 100 and run["held_out"] == 100 and 0 <= run["held_out_accuracy"] <= 1
     assert (tmp_path / "clf" / "model.keras").stat().st_size < 1_000_000
     assert "held-out accuracy" in (tmp_path / "clf" / "README.md").read_text()
 
-    bench = _load_script("stacked_mnist_bench", "bench/stacked_mnist.py")
+    bench = load_script("bench/stacked_mnist.py")
     out = tmp_path / "out"
     bench.main(["--quick", "--methods", "gan,unrolled5", "--mnist-dir", str(mnist), "--out", str(out),
                 "--classifier", str(tmp_path / "clf" / "model.keras"), "--verbose", "0"])
@@ -234,8 +223,8 @@ def test_quick_benchmark_on_synthetic_mnist(tmp_path):
         assert Image.open(out / f"stacked_mnist_{name}.png").size == (240, 240)
 
 
-def test_benchmark_errors_are_one_line(tmp_path, capsys):
-    bench = _load_script("stacked_mnist_bench", "bench/stacked_mnist.py")
+def test_benchmark_errors_are_one_line(tmp_path, capsys, load_script):
+    bench = load_script("bench/stacked_mnist.py")
     classifier = tmp_path / "c.keras"
     classifier.write_bytes(b"")
     with pytest.raises(SystemExit) as exit_info:
