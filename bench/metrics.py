@@ -72,12 +72,20 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="K-means / dimension-sampling seed")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
+    for flag in ("train", "generated", "size", "n_init"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
+    if args.k < 2 or args.seed < 0:
+        parser.error(f"--k must be >= 2 and --seed >= 0, got {args.k} and {args.seed}")
+    if args.generated_dir and not args.real_dir:
+        parser.error("--generated-dir needs --real-dir (the training images)")
+    for folder in ([args.real_dir] if args.real_dir else []) + args.generated_dir:
+        if not Path(folder).is_dir():
+            parser.error(f"not a folder: {folder}")
 
     from training.machine import machine_line
     from zoo.metrics.ndb import fit_bins
 
-    if args.generated_dir and not args.real_dir:
-        parser.error("--generated-dir needs --real-dir (the training images)")
     generated_sets = {}
     if args.generated_dir:
         train = real_images(args.real_dir, args.train, args.size)

@@ -1,6 +1,7 @@
 """bench/metrics.py: real images are sampled from every class folder, and scored per folder."""
 
 import numpy as np
+import pytest
 from PIL import Image
 
 
@@ -36,3 +37,18 @@ def test_generated_dirs_are_scored_on_the_same_bins(tmp_path, load_script):
     assert scores[str(tmp_path / "same")]["ndb"] == 0
     assert scores[str(tmp_path / "half")]["ndb"] >= 2  # two of four bins are empty
     assert scores[str(tmp_path / "half")]["jsd"] > scores[str(tmp_path / "same")]["jsd"]
+
+
+def test_bad_arguments_are_one_line_errors(tmp_path, capsys, load_script):
+    bench = load_script("bench/metrics.py")
+    cases = [(["--n-init", "0"], "--n-init must be >= 1"),
+             (["--k", "1"], "--k must be >= 2"),
+             (["--generated-dir", str(tmp_path)], "--generated-dir needs --real-dir"),
+             (["--real-dir", str(tmp_path / "missing")], "not a folder"),
+             (["--real-dir", str(tmp_path), "--generated-dir", str(tmp_path / "missing")], "not a folder")]
+    for argv, message in cases:
+        with pytest.raises(SystemExit) as exit_info:
+            bench.main(argv)
+        assert exit_info.value.code == 2
+        error = capsys.readouterr().err.strip().splitlines()[-1]
+        assert message in error

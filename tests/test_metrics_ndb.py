@@ -85,6 +85,8 @@ def test_z_test_and_jsd_closed_forms():
 def test_bad_inputs():
     with pytest.raises(ValueError, match="K=50"):
         fit_bins(mixture(20, 0), k=50)
+    with pytest.raises(ValueError, match="n_init .* must be >= 1"):
+        fit_bins(mixture(200, 0), k=K, n_init=0)
     bins = fit_bins(mixture(200, 0), k=K)
     with pytest.raises(ValueError, match="fitted on 16"):
         bins.evaluate(np.zeros((5, 12)))

@@ -30,17 +30,10 @@ from zoo.unrolled import INNER_OPTIMIZERS, check_inner_optimizer, unrolled_train
 
 
 @dataclasses.dataclass
-class GAN2DConfig(ModelConfig):
-    """An MLP GAN for 2-D points; the defaults are the unrolled-GAN paper's networks."""
+class RemedyConfig(ModelConfig):
+    """The mode-collapse remedy switches, shared by the unconditional lab models (2-D, Stacked MNIST)."""
 
-    family: str = "gan2d"
-    dataset: str = "ring8"
     lambda_ms: float = 0.0
-    batch_size: int = 128
-    steps: int = 2000
-    nz: int = 256
-    g_hidden: tuple = (128, 128)
-    d_hidden: tuple = (128,)
     minibatch_discrimination: bool = False
     # Small B x C: the layer's pairwise tensor is N x N x B x C (see NOTES.md).
     mbd_kernels: int = 5
@@ -48,16 +41,32 @@ class GAN2DConfig(ModelConfig):
     pack: int = 1
     unroll_steps: int = 0
     inner_optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    # Optional cosine decay of both learning rates to learning_rate * lr_final_fraction over
-    # `steps` (1 = constant, the default: in a 2,000-step check on ring8 the decay lowered the
-    # modes found by MS and PacGAN and did not raise the fraction of high-quality samples).
-    lr_final_fraction: float = 1.0
     beta_1: float = 0.5
     beta_2: float = 0.999
 
     def __post_init__(self):
         check_remedy_fields(self)
+
+
+@dataclasses.dataclass
+class GAN2DConfig(RemedyConfig):
+    """An MLP GAN for 2-D points; the defaults are the unrolled-GAN paper's networks."""
+
+    family: str = "gan2d"
+    dataset: str = "ring8"
+    batch_size: int = 128
+    steps: int = 2000
+    nz: int = 256
+    g_hidden: tuple = (128, 128)
+    d_hidden: tuple = (128,)
+    learning_rate: float = 1e-3
+    # Optional cosine decay of both learning rates to learning_rate * lr_final_fraction over
+    # `steps` (1 = constant, the default: in a 2,000-step check on ring8 the decay lowered the
+    # modes found by MS and PacGAN and did not raise the fraction of high-quality samples).
+    lr_final_fraction: float = 1.0
+
+    def __post_init__(self):
+        super().__post_init__()
         if not 0 < self.lr_final_fraction <= 1:
             raise ValueError(f"lr_final_fraction must be in (0, 1], got {self.lr_final_fraction}")
 
@@ -226,20 +235,29 @@ class _StepTimer(keras.callbacks.Callback):
         return (self.end - self.start) / (self.end_step - self.start_step)
 
 
-def train(config, mixture, verbose=0, callbacks=(), steps_per_execution=25, jit_compile=False):
-    """Build, compile and train a :class:`GAN2D` on ``mixture`` for ``config.steps`` steps.
+def fit_timed(gan, data, verbose=0, callbacks=(), steps_per_execution=25, jit_compile=False):
+    """Compile ``gan`` and fit it on ``data`` for one pass; returns the step-time record.
 
     Returns:
-        ``(gan, info)`` with ``info = {"seconds_per_step", "wall_seconds", "history"}``; the
-        step time leaves out the first ``steps_per_execution`` steps (graph tracing).
+        ``{"seconds_per_step", "wall_seconds", "history"}``; the step time leaves out the first
+        ``steps_per_execution`` steps (graph tracing).
     """
-    keras.utils.set_random_seed(config.seed)
-    gan = GAN2D(config)
     gan.compile(jit_compile=jit_compile, steps_per_execution=steps_per_execution)
-    data = make_dataset(mixture, config.steps, config.batch_size, seed=config.seed)
     timer = _StepTimer(warmup=steps_per_execution)
     start = time.perf_counter()
     history = gan.fit(data, epochs=1, verbose=verbose, callbacks=[timer, *callbacks])
     wall = time.perf_counter() - start
-    return gan, {"seconds_per_step": timer.seconds_per_step(), "wall_seconds": wall,
-                 "history": {k: [float(x) for x in v] for k, v in history.history.items()}}
+    return {"seconds_per_step": timer.seconds_per_step(), "wall_seconds": wall,
+            "history": {k: [float(x) for x in v] for k, v in history.history.items()}}
+
+
+def train(config, mixture, verbose=0, callbacks=(), steps_per_execution=25, jit_compile=False):
+    """Build, compile and train a :class:`GAN2D` on ``mixture`` for ``config.steps`` steps.
+
+    Returns:
+        ``(gan, info)`` with ``info`` from :func:`fit_timed`.
+    """
+    keras.utils.set_random_seed(config.seed)
+    gan = GAN2D(config)
+    data = make_dataset(mixture, config.steps, config.batch_size, seed=config.seed)
+    return gan, fit_timed(gan, data, verbose, callbacks, steps_per_execution, jit_compile)

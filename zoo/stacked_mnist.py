@@ -19,8 +19,6 @@ D sees ``pack`` images of one kind concatenated along the channels, as PacDCGAN 
 """
 import dataclasses
 import gzip
-import math
-import time
 from pathlib import Path
 
 import keras
@@ -29,10 +27,9 @@ import tensorflow as tf
 from keras import layers, ops
 
 from zoo.base import make_adam
-from zoo.config import ModelConfig
 from zoo.layers import MinibatchDiscrimination
 from zoo.toy import reverse_kl_to_uniform
-from zoo.gan2d import UnrollableGAN, check_remedy_fields, sample_unconditional
+from zoo.gan2d import RemedyConfig, UnrollableGAN, fit_timed, sample_unconditional
 
 NUM_MODES = 1000
 EVAL_SAMPLES = 26000
@@ -181,7 +178,7 @@ def classify_channels(classifier, images, batch_size=1000, verbose=0):
 
 # -- the GAN -------------------------------------------------------------------------------
 @dataclasses.dataclass
-class StackedMNISTConfig(ModelConfig):
+class StackedMNISTConfig(RemedyConfig):
     """An unconditional DCGAN for 28x28x3 stacked digits.
 
     G: ``z -> Dense 7x7x(2g) -> ConvT 4x4/2 (g) -> ConvT 4x4/2 (3)``, batch norm + ReLU, tanh.
@@ -193,25 +190,17 @@ class StackedMNISTConfig(ModelConfig):
 
     family: str = "stacked_mnist"
     dataset: str = "stacked_mnist"
-    lambda_ms: float = 0.0
     batch_size: int = 64
     steps: int = 3000
     nz: int = 100
     g_width: int = 32
     d_width: int = 8
-    minibatch_discrimination: bool = False
-    # B x C small: the layer's pairwise tensor is N x N x B x C (NOTES.md).
     mbd_kernels: int = 8
     mbd_kernel_dim: int = 4
-    pack: int = 1
-    unroll_steps: int = 0
-    inner_optimizer: str = "adam"
     learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    beta_2: float = 0.999
 
     def __post_init__(self):
-        check_remedy_fields(self)
+        super().__post_init__()
         if self.g_width < 1 or self.d_width < 1:
             raise ValueError(f"g_width and d_width must be >= 1, got {self.g_width} and {self.d_width}")
 
@@ -354,39 +343,15 @@ def make_dataset(images, steps, batch_size, seed=0):
             .map(gather, num_parallel_calls=1).prefetch(2))
 
 
-class _StepTimer(keras.callbacks.Callback):
-    """Wall time per step after the first ``warmup`` steps (excludes tracing)."""
-
-    def __init__(self, warmup):
-        super().__init__()
-        self.warmup, self.start, self.start_step, self.end_step, self.end = warmup, None, 0, 0, None
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.start is None and batch + 1 >= self.warmup:
-            self.start, self.start_step = time.perf_counter(), batch + 1
-        self.end_step, self.end = batch + 1, time.perf_counter()
-
-    def seconds_per_step(self):
-        if self.start is None or self.end_step <= self.start_step:
-            return math.nan
-        return (self.end - self.start) / (self.end_step - self.start_step)
-
-
 def train(config, images, verbose=0, callbacks=(), steps_per_execution=25, jit_compile=False):
     """Build, compile and train a :class:`StackedMNISTGAN` on stacks of ``images`` (``(M, 28, 28)`` uint8).
 
     Returns:
-        ``(gan, info)`` with ``info = {"seconds_per_step", "wall_seconds", "history"}``; the step
-        time leaves out the first ``steps_per_execution`` steps (graph tracing).
+        ``(gan, info)`` with ``info`` from :func:`zoo.gan2d.fit_timed` (``seconds_per_step``,
+        ``wall_seconds``, ``history``).
     """
     keras.utils.set_random_seed(config.seed)
     gan = StackedMNISTGAN(config)
     steps_per_execution = max(1, min(steps_per_execution, config.steps // 2))
-    gan.compile(jit_compile=jit_compile, steps_per_execution=steps_per_execution)
     data = make_dataset(images, config.steps, config.batch_size, seed=config.seed)
-    timer = _StepTimer(warmup=steps_per_execution)
-    start = time.perf_counter()
-    history = gan.fit(data, epochs=1, verbose=verbose, callbacks=[timer, *callbacks])
-    wall = time.perf_counter() - start
-    return gan, {"seconds_per_step": timer.seconds_per_step(), "wall_seconds": wall,
-                 "history": {k: [float(x) for x in v] for k, v in history.history.items()}}
+    return gan, fit_timed(gan, data, verbose, callbacks, steps_per_execution, jit_compile)

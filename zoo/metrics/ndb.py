@@ -143,6 +143,8 @@ def fit_bins(train, k=100, seed=0, whitening=False, max_dims=None, n_init=DEFAUL
     n, d = flat.shape
     if k < 2 or n < k:
         raise ValueError(f"NDB needs 2 <= K <= number of training samples, got K={k} with {n} samples")
+    if n_init < 1:
+        raise ValueError(f"n_init (K-means runs) must be >= 1, got {n_init}")
     mean = flat.mean(axis=0) if whitening else np.zeros(d)
     std = flat.std(axis=0) + 1e-6 if whitening else np.ones(d)
     # Without whitening, no copy: 20,000 64x64x3 samples are 2 GB in float64.
