@@ -60,6 +60,8 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     parser.add_argument("--samples", type=int, default=DEFAULTS["samples"], help="generated samples per run")
     parser.add_argument("--learning-rate", type=float, default=2e-4, help="Adam (beta_1 0.5), both nets")
+    parser.add_argument("--lr-final-fraction", type=float, default=1.0,
+                        help="cosine-decay both learning rates to this fraction (1 = constant)")
     parser.add_argument("--lambda-ms", type=float, default=1.0, help="weight of the MS term for 'ms'")
     parser.add_argument("--g-width", type=int, default=32, help="G width g (D is --d-width)")
     parser.add_argument("--d-width", type=int, default=8, help="D width; g / 4 is the small-D setting")
@@ -85,6 +87,8 @@ def parse_args(argv=None):
         parser.error(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")
     if args.seeds < 1 or args.steps < 2 or args.samples < 1:
         parser.error("--seeds and --samples must be >= 1 and --steps >= 2")
+    if not 0 < args.lr_final_fraction <= 1:
+        parser.error(f"--lr-final-fraction must be in (0, 1], got {args.lr_final_fraction}")
     if not Path(args.classifier).is_file():
         parser.error(f"classifier not found: {args.classifier} (train it with python training/train_mnist_classifier.py)")
     return args, parser
@@ -98,6 +102,7 @@ def method_config(method, seed, args):
         changes["lambda_ms"] = args.lambda_ms
     return StackedMNISTConfig(name=f"{method}_stacked_mnist", seed=seed, steps=args.steps,
                               batch_size=args.batch_size, learning_rate=args.learning_rate,
+                              lr_final_fraction=args.lr_final_fraction,
                               g_width=args.g_width, d_width=args.d_width, **changes)
 
 
@@ -168,7 +173,8 @@ def markdown(rows, real, args, classifier_card, machine, wall):
     accuracy = classifier_card.get("held_out_accuracy")
     accuracy_text = f"{accuracy:.4f}" if accuracy is not None else "unknown (no metrics.json beside the classifier)"
     lines = [
-        f"Setting: {args.steps} steps, batch {args.batch_size}, Adam {args.learning_rate:g} (beta_1 0.5), "
+        f"Setting: {args.steps} steps, batch {args.batch_size}, Adam {args.learning_rate:g} (beta_1 0.5)"
+        + (f" cosine-decayed to {args.lr_final_fraction:g}x" if args.lr_final_fraction != 1 else "") + ", "
         f"seeds 0..{args.seeds - 1}; the same G (nz 100, width {args.g_width}) and D (width {args.d_width}, "
         f"no batch norm) for every method; {args.samples} samples per run, each channel labelled by "
         f"`{Path(args.classifier).name}` (held-out digit accuracy {accuracy_text}); MNIST test set split "

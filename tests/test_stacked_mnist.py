@@ -169,6 +169,16 @@ def test_config_rejects_bad_values():
         StackedMNISTConfig(batch_size=33, pack=2)
     with pytest.raises(ValueError, match="unroll_steps"):
         StackedMNISTConfig(unroll_steps=-1)
+    with pytest.raises(ValueError, match="lr_final_fraction"):
+        StackedMNISTConfig(lr_final_fraction=0)
+
+
+def test_learning_rate_decays_when_asked():
+    gan = StackedMNISTGAN(_tiny(learning_rate=2e-4, lr_final_fraction=0.1, steps=100))
+    gan.compile()
+    schedule = gan.learning_rate_schedule()
+    assert float(schedule(0)) == pytest.approx(2e-4) and float(schedule(100)) == pytest.approx(2e-5)
+    assert StackedMNISTGAN(_tiny(learning_rate=2e-4)).learning_rate_schedule() == 2e-4
 
 
 def test_unrolled_generator_gradient_flows_through_conv_discriminator():
@@ -236,3 +246,6 @@ def test_benchmark_errors_are_one_line(tmp_path, capsys, load_script):
     with pytest.raises(SystemExit):
         bench.parse_args(["--classifier", str(tmp_path / "none.keras")])
     assert "classifier not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--lr-final-fraction", "0", "--classifier", str(classifier)])
+    assert "--lr-final-fraction must be in (0, 1]" in capsys.readouterr().err

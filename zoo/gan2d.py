@@ -43,6 +43,11 @@ class RemedyConfig(ModelConfig):
     inner_optimizer: str = "adam"
     beta_1: float = 0.5
     beta_2: float = 0.999
+    # Optional cosine decay of both learning rates to learning_rate * lr_final_fraction over
+    # the config's `steps` (1 = constant, the default: in a 2,000-step check on ring8 the decay
+    # lowered the modes found by MS and PacGAN and did not raise the fraction of high-quality
+    # samples; it helps the longer runs of BENCHMARKS.md).
+    lr_final_fraction: float = 1.0
 
     def __post_init__(self):
         check_remedy_fields(self)
@@ -60,15 +65,6 @@ class GAN2DConfig(RemedyConfig):
     g_hidden: tuple = (128, 128)
     d_hidden: tuple = (128,)
     learning_rate: float = 1e-3
-    # Optional cosine decay of both learning rates to learning_rate * lr_final_fraction over
-    # `steps` (1 = constant, the default: in a 2,000-step check on ring8 the decay lowered the
-    # modes found by MS and PacGAN and did not raise the fraction of high-quality samples).
-    lr_final_fraction: float = 1.0
-
-    def __post_init__(self):
-        super().__post_init__()
-        if not 0 < self.lr_final_fraction <= 1:
-            raise ValueError(f"lr_final_fraction must be in (0, 1], got {self.lr_final_fraction}")
 
 
 def check_remedy_fields(config):
@@ -79,6 +75,8 @@ def check_remedy_fields(config):
         raise ValueError(f"batch_size {config.batch_size} is not a multiple of pack {config.pack}")
     if config.unroll_steps < 0:
         raise ValueError(f"unroll_steps must be >= 0, got {config.unroll_steps}")
+    if not 0 < config.lr_final_fraction <= 1:
+        raise ValueError(f"lr_final_fraction must be in (0, 1], got {config.lr_final_fraction}")
     if config.inner_optimizer not in INNER_OPTIMIZERS:
         raise ValueError(f"unknown inner optimizer {config.inner_optimizer!r}; known: {', '.join(INNER_OPTIMIZERS)}")
 
@@ -142,11 +140,32 @@ def _offset(seed, k):
 
 
 class UnrollableGAN(ConditionalGAN):
-    """A :class:`ConditionalGAN` whose step is unrolled when ``self.unroll_steps > 0``.
-
-    Subclasses set ``unroll_steps`` and ``inner_optimizer`` and call :meth:`prepare_unrolling`
-    at the end of ``compile``.
+    """An unconditional lab GAN built from a :class:`RemedyConfig`; its step is unrolled when
+    ``config.unroll_steps > 0``. ``compile()`` defaults to Adam on :meth:`learning_rate_schedule`
+    for both nets and the config's ``lambda_ms``.
     """
+
+    def __init__(self, generator, discriminator, config, **kwargs):
+        super().__init__(generator, discriminator, config.nz, loss="bce", seed=config.seed, **kwargs)
+        self.config = config
+        self.unroll_steps = config.unroll_steps
+        self.inner_optimizer = config.inner_optimizer
+
+    def compile(self, g_optimizer=None, d_optimizer=None, lambda_ms=None, **kwargs):
+        """Adam(:meth:`learning_rate_schedule`, beta_1, beta_2) for both nets unless given; lambda_ms from config."""
+        c = self.config
+        super().compile(
+            g_optimizer=g_optimizer or make_adam(self.learning_rate_schedule(), c.beta_1, c.beta_2),
+            d_optimizer=d_optimizer or make_adam(self.learning_rate_schedule(), c.beta_1, c.beta_2),
+            lambda_ms=c.lambda_ms if lambda_ms is None else lambda_ms, **kwargs)
+        self.prepare_unrolling()
+
+    def learning_rate_schedule(self):
+        """The config's learning rate, cosine-decayed over ``config.steps`` unless disabled."""
+        c = self.config
+        if c.lr_final_fraction >= 1:
+            return c.learning_rate
+        return keras.optimizers.schedules.CosineDecay(c.learning_rate, c.steps, alpha=c.lr_final_fraction)
 
     def prepare_unrolling(self):
         if self.unroll_steps:
@@ -176,28 +195,8 @@ class GAN2D(UnrollableGAN):
     """
 
     def __init__(self, config, **kwargs):
-        generator = build_generator(config, config.seed)
-        discriminator = build_discriminator(config, config.seed)
-        super().__init__(generator, discriminator, config.nz, loss="bce", seed=config.seed, **kwargs)
-        self.config = config
-        self.unroll_steps = config.unroll_steps
-        self.inner_optimizer = config.inner_optimizer
-
-    def compile(self, g_optimizer=None, d_optimizer=None, lambda_ms=None, **kwargs):
-        """Adam(:meth:`learning_rate_schedule`, beta_1, beta_2) for both nets unless given; lambda_ms from config."""
-        c = self.config
-        super().compile(
-            g_optimizer=g_optimizer or make_adam(self.learning_rate_schedule(), c.beta_1, c.beta_2),
-            d_optimizer=d_optimizer or make_adam(self.learning_rate_schedule(), c.beta_1, c.beta_2),
-            lambda_ms=c.lambda_ms if lambda_ms is None else lambda_ms, **kwargs)
-        self.prepare_unrolling()
-
-    def learning_rate_schedule(self):
-        """The config's learning rate, cosine-decayed over ``config.steps`` unless disabled."""
-        c = self.config
-        if c.lr_final_fraction >= 1:
-            return c.learning_rate
-        return keras.optimizers.schedules.CosineDecay(c.learning_rate, c.steps, alpha=c.lr_final_fraction)
+        super().__init__(build_generator(config, config.seed), build_discriminator(config, config.seed),
+                         config, **kwargs)
 
     def sample(self, n, seed=0, batch_size=2500):
         """``(n, 2)`` float32 numpy samples from fixed noise ``N(0, 1)`` drawn with ``seed``."""

@@ -26,7 +26,6 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from zoo.base import make_adam
 from zoo.layers import MinibatchDiscrimination
 from zoo.toy import reverse_kl_to_uniform
 from zoo.gan2d import RemedyConfig, UnrollableGAN, fit_timed, sample_unconditional
@@ -304,18 +303,7 @@ class StackedMNISTGAN(UnrollableGAN):
 
     def __init__(self, config, **kwargs):
         super().__init__(build_generator(config, config.seed), build_discriminator(config, config.seed),
-                         config.nz, loss="bce", seed=config.seed, **kwargs)
-        self.config = config
-        self.unroll_steps = config.unroll_steps
-        self.inner_optimizer = config.inner_optimizer
-
-    def compile(self, g_optimizer=None, d_optimizer=None, lambda_ms=None, **kwargs):
-        """Adam(learning_rate, beta_1, beta_2) for both nets unless given; lambda_ms from config."""
-        c = self.config
-        super().compile(g_optimizer=g_optimizer or make_adam(c.learning_rate, c.beta_1, c.beta_2),
-                        d_optimizer=d_optimizer or make_adam(c.learning_rate, c.beta_1, c.beta_2),
-                        lambda_ms=c.lambda_ms if lambda_ms is None else lambda_ms, **kwargs)
-        self.prepare_unrolling()
+                         config, **kwargs)
 
     def sample(self, n, seed=0, batch_size=1000):
         """``(n, 28, 28, 3)`` float32 numpy images in [-1, 1] from fixed noise drawn with ``seed``."""
