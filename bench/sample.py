@@ -5,11 +5,15 @@
     python bench/sample.py msgan_pix2pix_maps --random-weights --markdown
 
 Paths: Keras ``predict``, a ``tf.function`` around the generator, the exported SavedModel's
-``serving_default``, and :class:`export.onnx_sampler.OnnxSampler` (ONNX Runtime, norms
-folded, all graph optimizations; its time includes drawing the noise and the uint8
-conversion). Each path is timed per call of the whole batch: the best of ``--repeats`` calls,
+``serving_default``, the tf2onnx graph as converted, the same with the norms folded only,
+and the exported graph (norms folded + the exact rewrites of :mod:`export.onnx_rewrites`)
+bare and through :class:`export.onnx_sampler.OnnxSampler` (all graph optimizations; its time
+includes drawing the noise and the uint8 conversion). Each path is timed per call of the whole batch: the best of ``--repeats`` calls,
 the paths interleaved round-robin after warm-up (robust to other load on a shared machine).
-Achieved GFLOP/s use the generator's analytic convolution/dense FLOPs; the peak is
+Achieved GFLOP/s use the generator's analytic convolution/dense FLOPs. The rewritten graph
+executes a different count (it skips the tiled noise channels' multiply-adds and runs tiny
+convolutions as dense matmuls), so "% of peak (executed)" divides the FLOPs each path's graph
+really runs (:func:`onnx_flops` for the ONNX graphs); the peak is
 the best of a TensorFlow and an ONNX Runtime ``--peak-size``-square float32 matmul measured
 in the same run, interleaved with the paths, on the same threads.
 """
@@ -49,6 +53,32 @@ def generator_flops(model):
     for layer in model.layers:
         total += generator_flops(layer) if isinstance(layer, keras.Model) else layer_flops(layer)
     return total
+
+
+def onnx_flops(model):
+    """Multiply-adds x 2 per sample of the Conv/ConvTranspose/MatMul/Gemm nodes of an ONNX model.
+
+    Uses ONNX shape inference; the batch (first) dimension is the only dynamic one.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    inferred = onnx.shape_inference.infer_shapes(model)
+    shapes = {v.name: [d.dim_value or None for d in v.type.tensor_type.shape.dim]
+              for v in list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output)}
+    weights = {init.name: numpy_helper.to_array(init).shape for init in model.graph.initializer}
+    macs = 0
+    for node in model.graph.node:
+        if node.op_type in ("Conv", "ConvTranspose") and node.input[1] in weights:
+            kernel = weights[node.input[1]]
+            groups = next((a.i for a in node.attribute if a.name == "group"), 1)
+            if node.op_type == "Conv":
+                macs += int(np.prod(shapes[node.output[0]][1:])) * int(np.prod(kernel[1:]))
+            else:
+                macs += int(np.prod(shapes[node.input[0]][1:])) * kernel[1] * groups * int(np.prod(kernel[2:]))
+        elif node.op_type in ("MatMul", "Gemm") and node.input[1] in weights:
+            macs += int(np.prod(weights[node.input[1]]))
+    return 2 * macs
 
 
 def interleaved(calls, repeats, warmup=2):
@@ -98,7 +128,7 @@ def benchmark(name, num_samples=50, repeats=10, random_weights=False, threads=No
     import tensorflow as tf
 
     import zoo
-    from export.onnx import convert, export_onnx
+    from export.onnx import convert, export_onnx, fold_channel_affines
     from export.onnx_sampler import OnnxSampler, session_options
     from export.savedmodel import export_savedmodel
     from training.machine import machine_line
@@ -127,6 +157,13 @@ def benchmark(name, num_samples=50, repeats=10, random_weights=False, threads=No
         onnx.save(convert(generator, nz), str(unfolded_file))
         unfolded = ort.InferenceSession(str(unfolded_file), session_options(threads),
                                         providers=["CPUExecutionProvider"])
+        folded_model = convert(generator, nz)
+        fold_channel_affines(folded_model)
+        folded_file = Path(scratch) / "folded.onnx"
+        onnx.save(folded_model, str(folded_file))
+        folded = ort.InferenceSession(str(folded_file), session_options(threads), providers=["CPUExecutionProvider"])
+        executed = {"as converted": onnx_flops(onnx.load(str(unfolded_file))),
+                    "folded": onnx_flops(folded_model), "exported": onnx_flops(onnx.load(str(onnx_file)))}
         function = tf.function(lambda c, v: generator([c, v], training=False))
         tc, tz = tf.constant(condition), tf.constant(z)
         paths = [
@@ -134,7 +171,8 @@ def benchmark(name, num_samples=50, repeats=10, random_weights=False, threads=No
             ("tf.function", lambda: function(tc, tz).numpy()),
             ("SavedModel serving_default", lambda: serving(condition=tc, z=tz)["image"].numpy()),
             ("ONNX Runtime, tf2onnx graph as converted", lambda: unfolded.run(None, {"condition": condition, "z": z})),
-            ("ONNX Runtime, exported graph (norms folded)", lambda: onnx_sampler.generate(condition, z)),
+            ("ONNX Runtime, norms folded only", lambda: folded.run(None, {"condition": condition, "z": z})),
+            ("ONNX Runtime, exported graph (folded + rewritten)", lambda: onnx_sampler.generate(condition, z)),
             ("OnnxSampler.sample (noise + ORT + uint8)", lambda: onnx_sampler.sample(condition_input, num_samples, seed=0)),
         ]
         # The peak matmuls run in the same round-robin, so they meet the same machine load.
@@ -144,26 +182,38 @@ def benchmark(name, num_samples=50, repeats=10, random_weights=False, threads=No
     peak = max(peaks.values())
     flops = generator_flops(generator) * num_samples
     predict = seconds["Keras predict"]
+
+    def executed_flops(label):
+        for key, graph in (("as converted", "as converted"), ("folded only", "folded"), ("exported", "exported"),
+                           ("OnnxSampler", "exported")):
+            if key in label:
+                return executed[graph] * num_samples
+        return flops
+
     rows = [{"path": label, "ms": 1e3 * s, "samples_per_s": num_samples / s, "speedup": predict / s,
-             "gflops": flops / s / 1e9, "peak_fraction": flops / s / 1e9 / peak} for label, s in seconds.items()]
+             "gflops": flops / s / 1e9, "peak_fraction": flops / s / 1e9 / peak,
+             "executed_peak_fraction": executed_flops(label) / s / 1e9 / peak} for label, s in seconds.items()]
     return {"name": name, "weights": "random (speed only)" if random_weights else "trained",
             "load_average": load_average,
             "num_samples": num_samples, "threads": threads, "machine": machine_line(),
-            "flops_per_sample": flops / num_samples, "peaks": peaks, "rows": rows, "repeats": repeats}
+            "flops_per_sample": flops / num_samples, "executed_flops_per_sample": executed, "peaks": peaks,
+            "rows": rows, "repeats": repeats}
 
 
 def table(result, markdown=False):
     head = (f"{result['name']} ({result['weights']} weights), 1 condition x {result['num_samples']} noise vectors, "
             f"{result['flops_per_sample'] / 1e6:.2f} MFLOP per sample (analytic), best of {result['repeats']} interleaved, "
-            f"{result['threads']} threads\n"
+            f"{result['threads']} threads; the exported ONNX graph executes "
+            f"{result['executed_flops_per_sample']['exported'] / 1e6:.2f} MFLOP per sample\n"
             f"machine: {result['machine']}; 1-min load average at start {result['load_average']:.1f}\n"
             f"dense peak (float32 matmul): TensorFlow {result['peaks']['tensorflow']:.1f} GFLOP/s, "
             f"ONNX Runtime {result['peaks']['onnxruntime']:.1f} GFLOP/s")
-    columns = ("path", "ms per call", "samples/s", "x predict", "GFLOP/s", "% of peak")
+    columns = ("path", "ms per call", "samples/s", "x predict", "GFLOP/s", "% of peak", "% of peak (executed)")
     lines = []
     for row in result["rows"]:
         lines.append((row["path"], f"{row['ms']:.2f}", f"{row['samples_per_s']:.0f}", f"{row['speedup']:.1f}",
-                      f"{row['gflops']:.2f}", f"{100 * row['peak_fraction']:.1f}"))
+                      f"{row['gflops']:.2f}", f"{100 * row['peak_fraction']:.1f}",
+                      f"{100 * row['executed_peak_fraction']:.1f}"))
     if markdown:
         body = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         body += ["| " + " | ".join(line) + " |" for line in lines]

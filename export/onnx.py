@@ -8,7 +8,9 @@ draws it with NumPy. Metadata props carry :func:`export.metadata.generator_metad
 Inference-time normalization is folded away: tf2onnx turns a frozen batch norm into a
 per-channel ``Mul``/``Add`` after the convolution, and :func:`fold_channel_affines` moves
 them into the convolution's kernel and bias (ONNX Runtime's own Conv+Mul/Add fusions match
-``Conv`` nodes, not the ``ConvTranspose`` the DCGAN generator is made of).
+``Conv`` nodes, not the ``ConvTranspose`` the DCGAN generator is made of). Then the exact
+rewrites of :mod:`export.onnx_rewrites` run: the noise planes tiled into every U-Net block
+become a per-sample bias (``z @ M``), and convolutions on tiny grids become one matmul.
 """
 import os
 from pathlib import Path
@@ -17,6 +19,7 @@ import numpy as np
 
 from export.atomic import atomic_path, refuse_existing
 from export.metadata import generator_metadata
+from export.onnx_rewrites import noise_planes_to_bias, small_convs_to_matmul
 
 OPSET = 17
 CONV_OPS = ("Conv", "ConvTranspose")
@@ -135,6 +138,13 @@ def _drop_unused_initializers(graph):
         graph.initializer.remove(init)
 
 
+def optimize(model):
+    """The export's graph rewrites, in order; returns ``{rewrite: count}``. All are exact."""
+    return {"folded_channel_affines": fold_channel_affines(model),
+            "noise_planes_to_bias": noise_planes_to_bias(model),
+            "small_convs_to_matmul": small_convs_to_matmul(model)}
+
+
 def export_onnx(sampler, out, overwrite=False, version=1):
     """Write ``sampler.generator`` as ``out/<name>.onnx`` (opset 17) atomically.
 
@@ -146,7 +156,7 @@ def export_onnx(sampler, out, overwrite=False, version=1):
     final = onnx_path(out, sampler.config.name)
     refuse_existing(final, overwrite)
     model = convert(sampler.generator, sampler.config.nz)
-    fold_channel_affines(model)
+    optimize(model)
     model.doc_string = f"{sampler.config.name}: [condition, z] -> image in [-1, 1] (msgan-zoo)"
     del model.metadata_props[:]
     for key, value in generator_metadata(sampler, version).items():

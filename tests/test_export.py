@@ -74,8 +74,11 @@ def test_layout_signatures_and_metadata(exported):
     props = {p.key: p.value for p in model.metadata_props}
     assert props["model_name"] == NAME and props["nz"] == "100" and props["value_range"] == "[-1, 1]"
     assert json.loads(props["config"])["d"] == 8
-    # Batch norm is folded into the transposed convolutions: no per-channel Mul/Add is left.
-    assert not {"Mul", "Add", "BatchNormalization"} & {node.op_type for node in model.graph.node}
+    # Batch norm is folded into the transposed convolutions: no per-channel Mul/Add is left
+    # (the only Adds are the biases of tiny convolutions rewritten as matmuls).
+    assert not {"Mul", "BatchNormalization"} & {node.op_type for node in model.graph.node}
+    producers = {out: node.op_type for node in model.graph.node for out in node.output}
+    assert all(producers.get(node.input[0]) == "MatMul" for node in model.graph.node if node.op_type == "Add")
 
 
 def test_parity_tiny_model(tiny_model, exported):
