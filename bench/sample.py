@@ -8,8 +8,9 @@ Paths: Keras ``predict``, a ``tf.function`` around the generator, the exported S
 ``serving_default``, the tf2onnx graph as converted, the same with the norms folded only,
 and the exported graph (norms folded + the exact rewrites of :mod:`export.onnx_rewrites`)
 bare and through :class:`export.onnx_sampler.OnnxSampler` (all graph optimizations; its time
-includes drawing the noise and the uint8 conversion). Each path is timed per call of the whole batch: the best of ``--repeats`` calls,
-the paths interleaved round-robin after warm-up (robust to other load on a shared machine).
+includes drawing the noise and the uint8 conversion). Each path is timed per call of the whole batch: the best of ``--repeats`` timed calls,
+the paths interleaved round-robin in blocks of 3 calls after warm-up (robust to other load on
+a shared machine; see :func:`interleaved`).
 Achieved GFLOP/s use the generator's analytic convolution/dense FLOPs. The rewritten graph
 executes a different count (it skips the tiled noise channels' multiply-adds and runs tiny
 convolutions as dense matmuls), so "% of peak (executed)" divides the FLOPs each path's graph
@@ -81,21 +82,27 @@ def onnx_flops(model):
     return 2 * macs
 
 
-def interleaved(calls, repeats, warmup=2):
-    """``{label: best seconds}``, timing the calls round-robin.
+def interleaved(calls, repeats, warmup=2, block=3):
+    """``{label: best seconds}``, timing the paths round-robin in short blocks of calls.
 
     On a shared machine other processes come and go; interleaving gives every path the same
-    chances, and the minimum is the run least disturbed by them.
+    chances, and the minimum is the run least disturbed by them. Each turn times ``block``
+    calls of one path in a row (the first of them uncounted): ONNX Runtime's and TensorFlow's
+    thread pools spin for a while after a call, and a path timed right after another one's
+    call competes with those spinning threads (measured here: the same ONNX graph took 75 ms
+    interleaved call by call and 43 ms in a row).
     """
     for call in calls.values():
         for _ in range(warmup):
             call()
     best = {label: float("inf") for label in calls}
-    for _ in range(repeats):
+    for done in range(0, repeats, block):
         for label, call in calls.items():
-            start = time.perf_counter()
-            call()
-            best[label] = min(best[label], time.perf_counter() - start)
+            call()  # lets the previous path's threads go idle
+            for _ in range(min(block, repeats - done)):
+                start = time.perf_counter()
+                call()
+                best[label] = min(best[label], time.perf_counter() - start)
     return best
 
 

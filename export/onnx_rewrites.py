@@ -50,7 +50,8 @@ class _Graph:
         self.outputs = {value.name for value in self.graph.output}
 
     def single_use(self, name):
-        return len(self.consumers.get(name, [])) == 1 and name not in self.outputs
+        """Read by exactly one node (which may read it twice, as ``Mul(d, d)``), not a graph output."""
+        return len({id(node) for node in self.consumers.get(name, [])}) == 1 and name not in self.outputs
 
     def constant(self, name):
         from onnx import numpy_helper
@@ -134,8 +135,9 @@ def noise_planes_to_bias(model):
 
     g = _Graph(model)
     rewritten = 0
-    for conv in list(g.graph.node):
-        if conv.op_type != "Conv" or g.attribute(conv, "group", 1) != 1 or conv.input[1] not in g.initializers:
+    for output in [node.output[0] for node in g.graph.node if node.op_type == "Conv"]:
+        conv = g.producer.get(output)  # fresh: every rewrite rebuilds the node list
+        if conv is None or g.attribute(conv, "group", 1) != 1 or conv.input[1] not in g.initializers:
             continue
         chain, name = [], conv.input[0]
         node = g.producer.get(name)
@@ -249,8 +251,9 @@ def small_convs_to_matmul(model, max_entries=1 << 22, max_flop_ratio=2.0):
 
     g = _Graph(model)
     rewritten = 0
-    for conv in list(g.graph.node):
-        if conv.op_type not in ("Conv", "ConvTranspose") or conv.input[1] not in g.initializers:
+    for output in [node.output[0] for node in g.graph.node if node.op_type in ("Conv", "ConvTranspose")]:
+        conv = g.producer.get(output)  # fresh: every rewrite rebuilds the node list
+        if conv is None or conv.op_type not in ("Conv", "ConvTranspose") or conv.input[1] not in g.initializers:
             continue
         in_shape, out_shape = g.shapes.get(conv.input[0]), g.shapes.get(conv.output[0])
         if not in_shape or not out_shape or len(in_shape) != 4 or None in in_shape[1:] or None in out_shape[1:]:
@@ -321,3 +324,4 @@ def _toposort(g):
         copy.CopyFrom(node)
     del g.graph.node[:]
     g.graph.node.extend(copies)
+
