@@ -239,3 +239,11 @@ def test_label_cli_wiring_on_cifar10_turns_lpips_on(tmp_path):
     none = evaluate.build_protocol(evaluate.parse_args(["--data-dir", str(data), "--features", "none", "--k", "2",
                                                         "--samples-per-class", "4", "--lpips-net", "none"]), sampler)
     assert none.lpips is None and "lpips" not in none.describe()["rows"]
+
+
+def test_feature_names_resolve_to_extractors():
+    assert evaluate.feature_spec("auto", "digits") == "digits"
+    assert evaluate.feature_spec("auto", "maps") == "inception"
+    assert evaluate.make_features("none") is None
+    alexnet = evaluate.make_features("alexnet", "maps")
+    assert alexnet.name.startswith("FID-AlexNet") and alexnet(np.zeros((2, 64, 64, 3), np.uint8)).shape == (2, 256)

@@ -211,3 +211,22 @@ def test_converter_cli_without_torch_says_what_to_install(tmp_path, capsys):
     assert main(["--out", str(tmp_path / "x.npz"), "--backbone", "a.pth"]) == 2
     assert "both --backbone and --heads" in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_alexnet_fid_features_shape_range_and_sensitivity():
+    from zoo.metrics import alexnet_features, fid_from_features
+
+    features = alexnet_features()
+    rng = np.random.default_rng(0)
+    smooth = np.repeat(np.repeat(rng.integers(0, 256, (40, 8, 8, 3), dtype=np.uint8), 8, axis=1), 8, axis=2)
+    noisy = rng.integers(0, 256, (40, 64, 64, 3), dtype=np.uint8)
+    a, b = features(smooth), features(noisy)
+    assert a.shape == (40, 256) and np.isfinite(a).all() and (a >= 0).all()  # pooled ReLU outputs
+    assert not np.allclose(a, b)
+    # The same images as uint8 and as [-1, 1] floats give the same features.
+    np.testing.assert_allclose(features(smooth.astype(np.float32) / 127.5 - 1.0), a, rtol=1e-4, atol=1e-4)
+    half = fid_from_features(a[:20], a[20:])
+    assert fid_from_features(a, b) > 2 * half  # different kinds of images are much further apart
+    assert "not Inception" in features.name
+    with pytest.raises(ValueError, match="at least 31x31"):
+        features(np.zeros((2, 16, 16, 3), np.uint8))

@@ -307,7 +307,8 @@ def parse_args(argv=None):
                              "10 = the scikit-learn the reference ndb.py was written against)")
     parser.add_argument("--features", default="auto",
                         help="FID features: inception (TTUR graph), digits / cifar10 (the shipped classifiers: "
-                             "FID-digits / FID-CIFAR), PATH.keras[:layer], none; auto = digits for the digits dataset, "
+                             "FID-digits / FID-CIFAR), alexnet (LPIPS's ImageNet AlexNet conv5: FID-AlexNet, offline, "
+                             "any RGB images), PATH.keras[:layer], none; auto = digits for the digits dataset, "
                              "else inception (the paper's FID)")
     parser.add_argument("--inception-graph", help="classify_image_graph_def.pb (offline; default: Keras cache/download)")
     parser.add_argument("--lpips-net", choices=("auto", "alex", "vgg", "none"), default="auto",
@@ -363,6 +364,10 @@ def make_features(spec, dataset=None, inception_graph=None):
         return None
     if spec == "inception":
         return InceptionGraph(inception_graph)
+    if spec == "alexnet":
+        from zoo.metrics import alexnet_features
+
+        return alexnet_features()
     if spec == "digits":
         if not DIGITS_CLASSIFIER.is_file():
             raise FileNotFoundError(f"digit classifier not found: {DIGITS_CLASSIFIER}; train it with "

@@ -6,16 +6,17 @@ Public API::
     kid(features1, features2) -> (mean, std)
     ndb_jsd(train, generated, k, seed=0, alpha=0.05) -> dict
     LPIPS(net="alex" | "vgg", weights=PATH)(x0, x1) -> (N,) distances
+    alexnet_features()(images) -> (N, 256) FID features (offline stand-in for Inception)
 """
 from zoo.metrics.diversity import (lpips_diversity, mean_pairwise_l1, per_condition_l1_diversity,
                                    random_pairs)
 from zoo.metrics.fid import (InceptionGraph, KerasFeatures, feature_statistics, fid_from_features,
                              frechet_distance, kid)
-from zoo.metrics.lpips import LPIPS
+from zoo.metrics.lpips import LPIPS, alexnet_features
 from zoo.metrics.ndb import NDBBins, fit_bins, load_bins, ndb_jsd, plot_bin_proportions
 
 __all__ = [
-    "frechet_distance", "kid", "ndb_jsd", "LPIPS",
+    "frechet_distance", "kid", "ndb_jsd", "LPIPS", "alexnet_features",
     "feature_statistics", "fid_from_features", "InceptionGraph", "KerasFeatures",
     "NDBBins", "fit_bins", "load_bins", "plot_bin_proportions",
     "mean_pairwise_l1", "per_condition_l1_diversity", "lpips_diversity", "random_pairs",

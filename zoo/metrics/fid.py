@@ -138,9 +138,10 @@ class KerasFeatures:
         input_range: ``"[-1, 1]"`` if the model expects images in [-1, 1] (then uint8 input is
             rescaled), ``"uint8"`` to feed 0..255 floats.
         batch_size: images per call.
+        min_size: smallest height/width accepted when the model takes any size.
     """
 
-    def __init__(self, model, layer=None, name=None, input_range="[-1, 1]", batch_size=256):
+    def __init__(self, model, layer=None, name=None, input_range="[-1, 1]", batch_size=256, min_size=1):
         import keras
         import tensorflow as tf
 
@@ -157,13 +158,18 @@ class KerasFeatures:
         self.input_range = input_range
         self.batch_size = batch_size
         self.input_shape = tuple(model.inputs[0].shape[1:])
+        self.min_size = min_size
         self._call = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
 
     def prepare(self, images):
         images = np.asarray(images)
-        if images.shape[1:] != self.input_shape:
-            raise ValueError(f"{self.name} expects images of shape (N, {', '.join(map(str, self.input_shape))}), "
-                             f"got {images.shape}")
+        fits = images.ndim == len(self.input_shape) + 1 and all(
+            want is None or want == got for want, got in zip(self.input_shape, images.shape[1:]))
+        if not fits or (images.ndim == 4 and min(images.shape[1:3]) < self.min_size):
+            wanted = ", ".join("any" if d is None else str(d) for d in self.input_shape)
+            raise ValueError(f"{self.name} expects images of shape (N, {wanted})"
+                             + (f" of at least {self.min_size}x{self.min_size}" if self.min_size > 1 else "")
+                             + f", got {images.shape}")
         if self.input_range == "[-1, 1]" and images.dtype == np.uint8:
             return images.astype(np.float32) / 127.5 - 1.0
         if self.input_range == "uint8" and images.dtype != np.uint8:

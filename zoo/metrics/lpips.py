@@ -171,3 +171,33 @@ class LPIPS:
         distances = [np.asarray(self._distance(x0[i:i + self.batch_size], x1[i:i + self.batch_size]))
                      for i in range(0, len(x0), self.batch_size)]
         return np.concatenate(distances).astype(np.float32) if distances else np.zeros(0, np.float32)
+
+
+def alexnet_features(weights=None, batch_size=64):
+    """FID features from the LPIPS AlexNet: conv5 (ReLU) global-average-pooled, 256-d.
+
+    The backbone is the ImageNet AlexNet that ships for LPIPS (``weights``: the same ``.npz``;
+    default the shipped one), fed exactly as LPIPS feeds it (its scaling layer, any size of at
+    least 31x31). An offline stand-in for Inception where no other features exist here (the
+    maps photos are not CIFAR-10 or digits); a FID from it is **not** comparable to the
+    literature's Inception FID, and its protocol name says so.
+
+    Returns:
+        A :class:`zoo.metrics.fid.KerasFeatures` (``images -> (N, 256)``).
+    """
+    import keras
+    from keras import layers
+
+    from zoo.metrics.fid import KerasFeatures
+
+    weights = read_weights(weights if weights is not None else DEFAULT_WEIGHTS["alex"])
+    check_weights("alex", weights)
+    backbone = build_backbone("alex", weights)
+    image = keras.Input((None, None, 3), name="image")
+    shift = weights["scaling_layer.shift"].reshape(1, 1, 1, 3).astype("float32")
+    scale = weights["scaling_layer.scale"].reshape(1, 1, 1, 3).astype("float32")
+    scaled = layers.Rescaling(1.0 / scale, offset=-shift / scale, name="lpips_scaling")(image)
+    pooled = layers.GlobalAveragePooling2D(name="conv5_mean")(backbone(scaled)[-1])
+    model = keras.Model(image, pooled, name="lpips_alexnet_conv5")
+    return KerasFeatures(model, name="FID-AlexNet: LPIPS's ImageNet AlexNet conv5, average-pooled (not Inception)",
+                         batch_size=batch_size, min_size=MIN_SIZE["alex"])
