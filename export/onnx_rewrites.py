@@ -74,6 +74,22 @@ class _Graph:
             candidate = f"{name}_{i}"
         return candidate
 
+    def to_grid(self, flat, output, chw):
+        """A ``Reshape`` node ``flat (N, C*H*W) -> output (N, C, H, W)``."""
+        import onnx
+
+        shape = self.add_constant(f"{output.replace(':', '_')}__grid_shape", np.array([-1, *chw], np.int64))
+        return onnx.helper.make_node("Reshape", [flat, shape], [output], name=self.unique(f"{output}__to_grid"))
+
+    def replace(self, old_nodes, new_nodes):
+        """Swap ``old_nodes`` for ``new_nodes``, keep the graph sorted, drop what became dead."""
+        for node in old_nodes:
+            self.graph.node.remove(node)
+        self.graph.node.extend(new_nodes)
+        _toposort(self)
+        _drop_dead(self)
+        self.refresh()
+
     def attribute(self, node, name, default=None):
         import onnx
 
@@ -129,6 +145,19 @@ def _noise_source(g, name):
     return node.input[0], shape[3], transposed
 
 
+def _replay(g, links, source, prefix, nodes):
+    """Append copies of the one-input nodes ``links`` applied in turn to ``source``; returns the last output."""
+    import onnx
+
+    for link in links:
+        out = g.unique(f"{prefix}_{link.op_type.lower()}")
+        copy = onnx.helper.make_node(link.op_type, [source], [out], name=out)
+        copy.attribute.extend(link.attribute)
+        nodes.append(copy)
+        source = out
+    return source
+
+
 def noise_planes_to_bias(model):
     """Rewrite every ``Conv(act(concat(x, tile(z))))`` as ``Conv(act(x)) + act(z) @ M``; returns the count."""
     import onnx
@@ -181,13 +210,7 @@ def noise_planes_to_bias(model):
         prefix = conv.output[0].replace(":", "_")
         nodes = []
         # x branch: the same chain without the concat, then the conv on W_x.
-        x = x_name
-        for link in reversed(chain):
-            out = g.unique(f"{prefix}__x_{link.op_type.lower()}")
-            copy = onnx.helper.make_node(link.op_type, [x], [out], name=out)
-            copy.attribute.extend(link.attribute)
-            nodes.append(copy)
-            x = out
+        x = _replay(g, reversed(chain), x_name, f"{prefix}__x", nodes)
         conv_x = g.unique(f"{prefix}__x_conv")
         nodes.append(onnx.helper.make_node(
             "Conv", [x, g.add_constant(f"{prefix}__kernel_x", kernel_x), *conv.input[2:3]], [conv_x], name=conv_x,
@@ -196,29 +219,15 @@ def noise_planes_to_bias(model):
         z = g.unique(f"{prefix}__z")
         nodes.append(onnx.helper.make_node("Reshape", [vector, g.add_constant(f"{prefix}__z_shape",
                                                                               np.array([-1, k], np.int64))], [z], name=z))
-        for link in reversed(chain):
-            if link.op_type == "Transpose":
-                continue
-            out = g.unique(f"{prefix}__z_{link.op_type.lower()}")
-            copy = onnx.helper.make_node(link.op_type, [z], [out], name=out)
-            copy.attribute.extend(link.attribute)
-            nodes.append(copy)
-            z = out
+        z = _replay(g, [link for link in reversed(chain) if link.op_type != "Transpose"], z, f"{prefix}__z", nodes)
         z_flat = g.unique(f"{prefix}__z_bias_flat")
         nodes.append(onnx.helper.make_node("MatMul", [z, g.add_constant(f"{prefix}__z_matrix", matrix)], [z_flat],
                                            name=z_flat))
         z_bias = g.unique(f"{prefix}__z_bias")
-        nodes.append(onnx.helper.make_node(
-            "Reshape", [z_flat, g.add_constant(f"{prefix}__bias_shape", np.array([-1, c_out, h_out, w_out], np.int64))],
-            [z_bias], name=z_bias))
+        nodes.append(g.to_grid(z_flat, z_bias, (c_out, h_out, w_out)))
         nodes.append(onnx.helper.make_node("Add", [conv_x, z_bias], [conv.output[0]], name=g.unique(f"{prefix}__add")))
 
-        for old in [conv, *chain, concat]:
-            g.graph.node.remove(old)
-        g.graph.node.extend(nodes)
-        _toposort(g)
-        _drop_dead(g)
-        g.refresh()
+        g.replace([conv, *chain, concat], nodes)
         rewritten += 1
     return rewritten
 
@@ -280,14 +289,8 @@ def small_convs_to_matmul(model, max_entries=1 << 22, max_flop_ratio=2.0):
             nodes.append(onnx.helper.make_node("Add", [product, g.add_constant(f"{prefix}__dense_bias", bias)],
                                                [biased], name=biased))
             product = biased
-        nodes.append(onnx.helper.make_node(
-            "Reshape", [product, g.add_constant(f"{prefix}__shape", np.array([-1, c_out, h_out, w_out], np.int64))],
-            [conv.output[0]], name=g.unique(f"{prefix}__reshape")))
-        g.graph.node.remove(conv)
-        g.graph.node.extend(nodes)
-        _toposort(g)
-        _drop_dead(g)
-        g.refresh()
+        nodes.append(g.to_grid(product, conv.output[0], (c_out, h_out, w_out)))
+        g.replace([conv], nodes)
         rewritten += 1
     return rewritten
 
