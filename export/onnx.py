@@ -145,6 +145,32 @@ def optimize(model):
             "small_convs_to_matmul": small_convs_to_matmul(model)}
 
 
+def broadcasts_condition(model, samples=3, seed=0):
+    """Whether one condition row with ``samples`` noise rows gives the repeated-condition outputs.
+
+    True for a graph whose only use of the condition broadcasts against z (the rewritten U-Net:
+    ``conv(condition) + z @ M``), so :class:`export.onnx_sampler.OnnxSampler` can feed one photo
+    and compute its first convolution once for all samples; False where the two batches must
+    match (a ``Concat`` of a one-hot label and z). Decided by running the graph both ways.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 4  # the mismatched-batch probe of a label model is expected to fail
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    condition_input, z_input = session.get_inputs()
+    rng = np.random.default_rng(seed)
+    shape = [d if isinstance(d, int) else 1 for d in condition_input.shape]
+    condition = rng.uniform(0, 1, shape).astype(np.float32)
+    z = rng.standard_normal((samples, z_input.shape[1])).astype(np.float32)
+    repeated = session.run(None, {"condition": np.repeat(condition, samples, axis=0), "z": z})[0]
+    try:
+        broadcast = session.run(None, {"condition": condition, "z": z})[0]
+    except Exception:  # ORT raises its own types for mismatched batch dimensions
+        return False
+    return broadcast.shape == repeated.shape and bool(np.allclose(broadcast, repeated, atol=1e-5))
+
+
 def export_onnx(sampler, out, overwrite=False, version=1):
     """Write ``sampler.generator`` as ``out/<name>.onnx`` (opset 17) atomically.
 
@@ -162,6 +188,8 @@ def export_onnx(sampler, out, overwrite=False, version=1):
     for key, value in generator_metadata(sampler, version).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "condition_broadcast", "true" if broadcasts_condition(model) else "false"
     onnx.checker.check_model(model)
     with atomic_path(final, overwrite=overwrite, is_dir=False) as staged:
         onnx.save(model, os.fspath(staged))

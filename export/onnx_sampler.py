@@ -96,6 +96,9 @@ class OnnxSampler:
         self.condition_kind = self.metadata["condition_kind"]
         self.class_names = tuple(json.loads(self.metadata.get("class_names", "[]")))
         self.condition_shape = tuple(self.session.get_inputs()[0].shape[1:])
+        # Set at export when the graph broadcasts one condition row over many z rows
+        # (export.onnx.broadcasts_condition): one photo is then fed once, not repeated.
+        self.condition_broadcast = self.metadata.get("condition_broadcast") == "true"
 
     # -- conditions ---------------------------------------------------------------------
     @property
@@ -129,7 +132,10 @@ class OnnxSampler:
         return np.random.default_rng(seed).standard_normal((count, self.nz)).astype(np.float32)
 
     def generate(self, condition, z):
-        """Raw output ``(N, H, W, C)`` in [-1, 1] for a prepared ``condition`` and ``z (N, nz)``."""
+        """Raw output ``(N, H, W, C)`` in [-1, 1] for a prepared ``condition`` and ``z (N, nz)``.
+
+        ``condition`` has N rows, or one row when the graph broadcasts it (``condition_broadcast``).
+        """
         condition = np.ascontiguousarray(condition, dtype=np.float32)
         z = np.ascontiguousarray(z, dtype=np.float32)
         if condition.ndim != len(self.condition_shape) + 1 or tuple(condition.shape[1:]) != self.condition_shape:
@@ -141,7 +147,7 @@ class OnnxSampler:
                              f"({'one-hot' if low == 0 else 'image'}), got [{condition.min():.3g}, {condition.max():.3g}]")
         if z.ndim != 2 or z.shape[1] != self.nz:
             raise ValueError(f"z must have shape (N, {self.nz}), got {z.shape}")
-        if len(z) != len(condition):
+        if len(z) != len(condition) and not (self.condition_broadcast and len(condition) == 1):
             raise ValueError(f"condition and z differ in batch size: {len(condition)} vs {len(z)}")
         return self.session.run(["image"], {"condition": condition, "z": z})[0]
 
@@ -168,8 +174,9 @@ class OnnxSampler:
             count = len(ids)
         else:
             images, single = self.image_batch(condition)
-            batch = np.repeat(images, num_samples, axis=0)
             count = len(images)
+            # One photo and a broadcasting graph: its first convolution runs once, not per sample.
+            batch = images if count == 1 and self.condition_broadcast else np.repeat(images, num_samples, axis=0)
         output = to_uint8(self.generate(batch, self.noise(count * num_samples, seed)))
         if self.condition_kind == "image":
             height, width = np.asarray(condition).shape[-3:-1]

@@ -74,6 +74,7 @@ def test_layout_signatures_and_metadata(exported):
     props = {p.key: p.value for p in model.metadata_props}
     assert props["model_name"] == NAME and props["nz"] == "100" and props["value_range"] == "[-1, 1]"
     assert json.loads(props["config"])["d"] == 8
+    assert props["condition_broadcast"] == "false"  # a one-hot label is concatenated to z
     # Batch norm is folded into the transposed convolutions: no per-channel Mul/Add is left
     # (the only Adds are the biases of tiny convolutions rewritten as matmuls).
     assert not {"Mul", "BatchNormalization"} & {node.op_type for node in model.graph.node}
@@ -290,6 +291,14 @@ def test_image_conditioned_model_exports_with_parity(tmp_path):
     assert max(differences.values()) < TOLERANCE, differences
     onnx_sampler = OnnxSampler(written["onnx"])
     assert onnx_sampler.condition_kind == "image"
+    # The rewritten U-Net broadcasts one photo over many z: fed once, same outputs as repeated.
+    assert onnx_sampler.condition_broadcast
+    one = np.random.default_rng(4).uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)
+    z = np.random.default_rng(5).standard_normal((5, config.nz)).astype(np.float32)
+    np.testing.assert_allclose(onnx_sampler.generate(one, z), onnx_sampler.generate(np.repeat(one, 5, axis=0), z),
+                               atol=1e-6)
+    with pytest.raises(ValueError, match="differ in batch size"):
+        onnx_sampler.generate(np.repeat(one, 2, axis=0), z)
     photo = np.random.default_rng(3).integers(0, 256, (20, 24, 3), dtype=np.uint8)  # resized in and out
     ours, theirs = onnx_sampler.sample(photo, 4, seed=1), sampler.sample(photo, 4, seed=1)
     assert ours.shape == theirs.shape == (4, 20, 24, 3)
