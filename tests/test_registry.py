@@ -130,3 +130,16 @@ def test_card_metrics_reads_only_the_models_row():
     assert card_metrics(card, "absent") == {}
     sectioned = "<!-- fid:start -->\n" + card + "\n<!-- fid:end -->"
     assert card_metrics(sectioned, "m") == {"fid: FID": "12.5"}
+
+
+def test_evaluation_table_of_a_card_gives_fid_and_lpips_first():
+    from zoo.__main__ import evaluation_metrics
+
+    card = ("| metric (protocol) | `base` | `m` |\n|---|---|---|\n"
+            "| NDB (K=50) | 48.0000 | 46.0000 |\n"
+            "| LPIPS diversity, higher is more diverse (LPIPS v0.1 alex) | 0.15 | 0.31 |\n"
+            "| FID, lower is better (FID-AlexNet: conv5) | 214.0 | 172.4 |\n"
+            "| L1 diversity, higher is more diverse | 0.05 | 0.13 |\n")
+    assert evaluation_metrics(card, "m") == {"FID": "172.4", "LPIPS diversity": "0.31", "NDB": "46.0000"}
+    assert list(evaluation_metrics(card, "base").values())[0] == "214.0"
+    assert evaluation_metrics(card, "absent") == {}

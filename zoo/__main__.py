@@ -6,7 +6,8 @@
     python -m zoo --json               # the full specs as JSON
 
 Key metrics come from ``<weights dir>/metrics.json`` (``{"metric": value}``) when present, else
-from the model card's tables: a row whose first cell is the model's name, under its header.
+from the model card: the model's column of its ``training/evaluate.py`` table (FID, LPIPS, ...)
+if it has one, else a row whose first cell is the model's name, under its header.
 """
 import argparse
 import json
@@ -16,6 +17,7 @@ from pathlib import Path
 
 ROW = re.compile(r"^\|(.*)\|\s*$")
 SECTION = re.compile(r"^<!-- ([a-z0-9_-]+):(start|end) -->$")
+METRIC_ROWS = ("FID", "KID", "LPIPS", "NDB", "JSD")  # the rows of evaluate.py's card table
 
 
 def _cells(line):
@@ -47,6 +49,29 @@ def card_metrics(card_text, name):
     return {}
 
 
+def evaluation_metrics(card_text, name):
+    """``{metric: value}`` from the card's ``evaluate.py`` table (metrics as rows, models as columns).
+
+    The metric is the row label up to its first comma or parenthesis (``FID``, ``LPIPS
+    diversity``, ``NDB/K``, ...); FID and LPIPS come first. ``{}`` without such a table.
+    """
+    header, found = None, {}
+    for line in card_text.splitlines():
+        if not ROW.match(line.strip()):
+            header = None
+            continue
+        cells = _cells(line.strip())
+        if all(set(cell) <= set("-: ") for cell in cells):
+            continue
+        if header is None:
+            header = cells
+            column = header.index(name) if name in header[1:] else None
+        elif column is not None and len(cells) == len(header) and cells[0].startswith(METRIC_ROWS):
+            found.setdefault(re.split(r",| \(", cells[0])[0].strip(), cells[column])
+    order = {"FID": 0, "LPIPS diversity": 1}
+    return dict(sorted(found.items(), key=lambda item: order.get(item[0], 2)))
+
+
 def key_metrics(entry, limit=2):
     """A short ``metric value; ...`` string for a list_models() entry ('' when none)."""
     if not entry["weights_here"]:
@@ -59,7 +84,8 @@ def key_metrics(entry, limit=2):
         except json.JSONDecodeError:
             metrics = {}
     if not metrics and (directory / "README.md").is_file():
-        metrics = card_metrics((directory / "README.md").read_text(), entry["name"])
+        card = (directory / "README.md").read_text()
+        metrics = evaluation_metrics(card, entry["name"]) or card_metrics(card, entry["name"])
     items = [(k, v) for k, v in metrics.items() if isinstance(v, (int, float, str))][:limit]
     return "; ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in items)
 
