@@ -9,9 +9,10 @@ Paths: Keras ``predict``, a ``tf.function`` around the generator, the exported S
 and the exported graph (norms folded + the exact rewrites of :mod:`export.onnx_rewrites`)
 bare and through :class:`export.onnx_sampler.OnnxSampler` (all graph optimizations; its time
 includes drawing the noise and the uint8 conversion, and for a graph that broadcasts the
-condition it feeds the one photo once instead of 50 copies). Each path is timed per call of the whole batch: the best of ``--repeats`` timed calls,
-the paths interleaved round-robin in blocks of 3 calls after warm-up (robust to other load on
-a shared machine; see :func:`interleaved`).
+condition it feeds the one photo once instead of 50 copies). Each path is timed per call of
+the whole batch: the best of ``--repeats`` timed calls, the paths interleaved round-robin in
+blocks of 3 calls after warm-up (robust to other load on a shared machine; see
+:func:`interleaved`).
 Achieved GFLOP/s use the generator's analytic convolution/dense FLOPs. The rewritten graph
 executes a different count (it skips the tiled noise channels' multiply-adds and runs tiny
 convolutions as dense matmuls), so "% of peak (executed)" divides the FLOPs each path's graph

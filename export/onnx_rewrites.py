@@ -217,8 +217,8 @@ def noise_planes_to_bias(model):
             **attrs))
         # z branch: the vector, the same activations, one matmul, back to (N, C_out, H', W').
         z = g.unique(f"{prefix}__z")
-        nodes.append(onnx.helper.make_node("Reshape", [vector, g.add_constant(f"{prefix}__z_shape",
-                                                                              np.array([-1, k], np.int64))], [z], name=z))
+        z_shape = g.add_constant(f"{prefix}__z_shape", np.array([-1, k], np.int64))
+        nodes.append(onnx.helper.make_node("Reshape", [vector, z_shape], [z], name=z))
         z = _replay(g, [link for link in reversed(chain) if link.op_type != "Transpose"], z, f"{prefix}__z", nodes)
         z_flat = g.unique(f"{prefix}__z_bias_flat")
         nodes.append(onnx.helper.make_node("MatMul", [z, g.add_constant(f"{prefix}__z_matrix", matrix)], [z_flat],
