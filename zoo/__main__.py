@@ -24,10 +24,11 @@ def _cells(line):
     return [cell.strip().strip("`").strip() for cell in ROW.match(line).group(1).split("|")]
 
 
-def card_metrics(card_text, name):
-    """``{column: value}`` from the first markdown table row whose first cell is ``name``.
+def table_rows(card_text):
+    """``(section, header, cells)`` for every data row of the card's markdown tables.
 
-    Inside a ``<!-- key:start -->`` card section the columns are named ``key: column``.
+    ``header`` is the row's table header; ``section`` the enclosing ``<!-- key:start -->``
+    card section (None outside one).
     """
     header, section = None, None
     for line in card_text.splitlines():
@@ -42,7 +43,17 @@ def card_metrics(card_text, name):
             continue
         if header is None:
             header = cells
-        elif cells[0] == name and len(cells) == len(header):
+        elif len(cells) == len(header):
+            yield section, header, cells
+
+
+def card_metrics(card_text, name):
+    """``{column: value}`` from the first markdown table row whose first cell is ``name``.
+
+    Inside a ``<!-- key:start -->`` card section the columns are named ``key: column``.
+    """
+    for section, header, cells in table_rows(card_text):
+        if cells[0] == name:
             prefix = f"{section}: " if section else ""
             return {prefix + column: value for column, value in zip(header[1:], cells[1:])
                     if column not in ("lambda_ms", "model")}
@@ -55,19 +66,10 @@ def evaluation_metrics(card_text, name):
     The metric is the row label up to its first comma or parenthesis (``FID``, ``LPIPS
     diversity``, ``NDB/K``, ...); FID and LPIPS come first. ``{}`` without such a table.
     """
-    header, found = None, {}
-    for line in card_text.splitlines():
-        if not ROW.match(line.strip()):
-            header = None
-            continue
-        cells = _cells(line.strip())
-        if all(set(cell) <= set("-: ") for cell in cells):
-            continue
-        if header is None:
-            header = cells
-            column = header.index(name) if name in header[1:] else None
-        elif column is not None and len(cells) == len(header) and cells[0].startswith(METRIC_ROWS):
-            found.setdefault(re.split(r",| \(", cells[0])[0].strip(), cells[column])
+    found = {}
+    for _, header, cells in table_rows(card_text):
+        if name in header[1:] and cells[0].startswith(METRIC_ROWS):
+            found.setdefault(re.split(r",| \(", cells[0])[0].strip(), cells[header.index(name)])
     order = {"FID": 0, "LPIPS diversity": 1}
     return dict(sorted(found.items(), key=lambda item: order.get(item[0], 2)))
 
