@@ -1,0 +1,130 @@
+"""Where XLA:CPU spends a GAN step's convolution time, layer by layer (not a test).
+
+    python bench/conv_forms.py --net unet128     # the Pix2Pix U-Net 128's 4x4/2 layers, batch 2
+    python bench/conv_forms.py --net dcgan       # the CIFAR-10 DCGAN's big layers, batch 64 / 96
+
+Every 4x4 stride-2 layer of the zoo's G and D (``Conv2D`` and ``Conv2DTranspose``, padding
+"same") is timed, XLA-compiled, in two exact forms:
+
+* ``std``: the op Keras emits (``conv2d`` / ``conv2d_transpose``);
+* ``gemm``: the same linear map written as one matrix product: pad, space-to-depth, the four
+  2x2 shifted windows concatenated (im2col), a matmul with the re-ordered kernel, and for the
+  transposed convolution depth-to-space and a crop. The two forms agree to float32 rounding
+  (``maxdiff``).
+
+For each it prints the forward time and the forward + backward time (gradients for the input
+and the kernel, as a training step needs), and at the end the sums: what the best per-layer
+choice would save. The shapes carry the zoo's extra channels (nz = 8 noise planes at every
+U-Net block, the skip concatenations).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+# (kind, batch, input size, input channels, output channels)
+NETS = {
+    "unet128": [("deconv", 2, 1, 520, 512), ("deconv", 2, 2, 1032, 512), ("deconv", 2, 4, 1032, 512),
+                ("deconv", 2, 8, 1032, 256), ("deconv", 2, 16, 520, 128), ("deconv", 2, 32, 264, 64),
+                ("deconv", 2, 64, 136, 3),
+                ("conv", 2, 128, 11, 64), ("conv", 2, 64, 72, 128), ("conv", 2, 32, 136, 256),
+                ("conv", 2, 16, 264, 512), ("conv", 2, 8, 520, 512), ("conv", 2, 4, 520, 512),
+                ("conv", 2, 2, 520, 512)],
+    # G's two big transposed convolutions on 64 images, D's two big convolutions on 96
+    "dcgan": [("deconv", 64, 4, 512, 256), ("deconv", 64, 8, 256, 128),
+              ("conv", 96, 16, 128, 256), ("conv", 96, 8, 256, 512)],
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python bench/conv_forms.py", description=__doc__.split("\n")[0])
+    parser.add_argument("--net", choices=sorted(NETS), default="unet128")
+    parser.add_argument("--repeats", type=int, default=10, help="timed calls per form (after 3 warm-up calls)")
+    parser.add_argument("--threads", type=int, default=2, help="TF intra-op threads")
+    args = parser.parse_args(argv)
+
+    import numpy as np
+    import tensorflow as tf
+
+    from training.machine import machine_line
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+
+    def timed(fn, x):
+        for _ in range(3):
+            fn(x)
+        start = time.perf_counter()
+        for _ in range(args.repeats):
+            out = fn(x)
+        [np.asarray(t) for t in tf.nest.flatten(out)]
+        return (time.perf_counter() - start) / args.repeats * 1e3
+
+    def s2d_kernel(w):  # (4, 4, ci, co) -> (2, 2, 4 ci, co) in space_to_depth's channel order
+        ci, co = w.shape[2], w.shape[3]
+        w = tf.transpose(tf.reshape(w, (2, 2, 2, 2, ci, co)), (0, 2, 1, 3, 4, 5))
+        return tf.reshape(w, (2, 2, 4 * ci, co))
+
+    def windows(x, h, w):  # the four 2x2-shifted views, concatenated on channels
+        return tf.concat([x[:, a:a + h, b:b + w, :] for a in (0, 1) for b in (0, 1)], -1)
+
+    pad1 = [[0, 0], [1, 1], [1, 1], [0, 0]]
+
+    def conv_std(x, w):
+        return tf.nn.conv2d(x, w, 2, pad1)
+
+    def conv_gemm(x, w):
+        n, h, wd, c = x.shape
+        s = tf.nn.space_to_depth(tf.pad(x, pad1), 2)
+        cols = tf.reshape(windows(s, h // 2, wd // 2), (-1, 16 * c))
+        return tf.reshape(cols @ tf.reshape(s2d_kernel(w), (16 * c, -1)), (n, h // 2, wd // 2, -1))
+
+    def deconv_std(x, w):
+        n, h, wd, _ = x.shape
+        return tf.nn.conv2d_transpose(x, w, (n, 2 * h, 2 * wd, w.shape[2]), 2, "SAME")
+
+    def deconv_gemm(x, w):  # the adjoint of conv_gemm: flipped, transposed kernel, then depth-to-space
+        n, h, wd, c = x.shape
+        k = tf.transpose(tf.reverse(s2d_kernel(w), [0, 1]), (0, 1, 3, 2))
+        cols = tf.reshape(windows(tf.pad(x, pad1), h + 1, wd + 1), (-1, 4 * c))
+        y = tf.reshape(cols @ tf.reshape(k, (4 * c, -1)), (n, h + 1, wd + 1, -1))
+        return tf.nn.depth_to_space(y, 2)[:, 1:-1, 1:-1, :]
+
+    def with_grads(fn, w):
+        def step(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = fn(x, w)
+                loss = tf.reduce_sum(y * y)
+            return tape.gradient(loss, [x, w])
+        return step
+
+    rng = np.random.default_rng(0)
+    totals = {"std": [0.0, 0.0], "gemm": [0.0, 0.0], "best": [0.0, 0.0]}
+    for kind, batch, size, cin, cout in NETS[args.net]:
+        x = tf.constant(rng.standard_normal((batch, size, size, cin)).astype("float32"))
+        shape = (4, 4, cout, cin) if kind == "deconv" else (4, 4, cin, cout)
+        w = tf.Variable(rng.standard_normal(shape).astype("float32") * 0.02)
+        forms = {"std": deconv_std, "gemm": deconv_gemm} if kind == "deconv" else {"std": conv_std, "gemm": conv_gemm}
+        maxdiff = float(tf.reduce_max(tf.abs(forms["std"](x, w) - forms["gemm"](x, w))))
+        row = {"layer": kind, "batch": batch, "in": f"{size}x{size}x{cin}", "out_channels": cout,
+               "maxdiff": maxdiff}
+        for name, fn in forms.items():
+            fwd = timed(tf.function(lambda t, fn=fn: fn(t, w), jit_compile=True), x)
+            both = timed(tf.function(with_grads(fn, w), jit_compile=True), x)
+            row[f"{name}_fwd_ms"], row[f"{name}_fwd_bwd_ms"] = round(fwd, 2), round(both, 2)
+            totals[name][0] += fwd
+            totals[name][1] += both
+        totals["best"][0] += min(row["std_fwd_ms"], row["gemm_fwd_ms"])
+        totals["best"][1] += min(row["std_fwd_bwd_ms"], row["gemm_fwd_bwd_ms"])
+        print(json.dumps(row), flush=True)
+    print(json.dumps({"net": args.net, "total_ms": {k: [round(v, 1) for v in t] for k, t in totals.items()},
+                      "columns": ["forward", "forward + backward"], "machine": machine_line()}))
+
+
+if __name__ == "__main__":
+    main()
