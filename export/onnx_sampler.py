@@ -14,36 +14,12 @@ import os
 
 import numpy as np
 
+from zoo.conditions import class_ids  # noqa: F401  (NumPy only: zoo's __init__ is lazy)
+
 
 def to_uint8(images):
     """[-1, 1] floats to uint8 [0, 255] (the zoo's rounding)."""
     return np.clip(np.rint((np.asarray(images) + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
-def class_ids(condition, class_names, num_classes, model_name):
-    """Class ids ``(N,)`` of ``model_name`` for an id, a name, or a sequence of either.
-
-    Shared by ``OnnxSampler`` and ``zoo.sampling.LabelSampler``; it lives here, NumPy only,
-    because importing ``zoo`` loads Keras and TensorFlow, which this sampler must never do.
-    """
-    scalar = isinstance(condition, (int, np.integer, str)) or np.ndim(condition) == 0
-    items = [condition] if scalar else list(condition)
-    if not items:
-        raise ValueError("condition is empty: give a class id, a class name or a list of them")
-    ids = []
-    for item in items:
-        if isinstance(item, str):
-            if item not in class_names:
-                raise ValueError(f"unknown class name {item!r} for {model_name}; known: {', '.join(class_names)}")
-            ids.append(class_names.index(item))
-        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
-            if not 0 <= item < num_classes:
-                raise ValueError(f"class id {item} is out of range for {model_name} "
-                                 f"({num_classes} classes: 0..{num_classes - 1})")
-            ids.append(int(item))
-        else:
-            raise TypeError(f"a class must be an int id or a str name, got {type(item).__name__}")
-    return np.asarray(ids, dtype=np.int64)
 
 
 def session_options(threads=None):

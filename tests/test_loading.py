@@ -125,3 +125,26 @@ def test_bad_conditions_are_one_line_errors(dirs):
         with pytest.raises(error_type, match=message) as error:
             call()
         assert "\n" not in str(error.value)
+
+
+def test_import_zoo_is_lazy_and_attributes_still_resolve(tmp_path):
+    """``import zoo`` loads no Keras/TensorFlow; ``zoo.load`` & co. import on first use."""
+    import subprocess
+    import sys
+
+    code = """
+import sys, zoo
+from zoo.conditions import class_ids
+before = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"))
+print(before == [], class_ids(["cat", 1], ("dog", "cat"), 2, "m").tolist())
+print(callable(zoo.load), zoo.mode_seeking_loss.__module__, "msgan_dcgan_digits" in zoo.model_names())
+try:
+    zoo.no_such_thing
+except AttributeError as error:
+    print(error)
+"""
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.splitlines() == ["True [1, 1]", "True zoo.losses True",
+                                       "module 'zoo' has no attribute 'no_such_thing'"]
+    assert {"load", "list_models", "mode_seeking_loss"} <= set(dir(zoo))

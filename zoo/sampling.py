@@ -4,6 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.conditions import class_ids
+
 GENERATOR_WEIGHTS = "generator.weights.h5"
 CONFIG_FILE = "config.json"
 
@@ -26,8 +28,6 @@ class LabelSampler:
 
     def class_ids(self, condition):
         """Class ids ``(N,)`` for an id, a name, or a sequence of either."""
-        from export.onnx_sampler import class_ids
-
         return class_ids(condition, self.class_names, self.config.num_classes, self.config.name)
 
     def one_hot(self, class_ids):
