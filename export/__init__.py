@@ -10,17 +10,12 @@ Importing this package imports nothing heavy: ``from export.onnx_sampler import 
 never loads TensorFlow.
 """
 
+from zoo.lazy import lazy_attributes  # NumPy-free and TensorFlow-free, like this package's import
+
 _LAZY = {
     "export_savedmodel": "export.savedmodel",
     "export_onnx": "export.onnx",
     "OnnxSampler": "export.onnx_sampler",
 }
 __all__ = list(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'export' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

@@ -4,7 +4,7 @@ The package attributes below are imported on first use (PEP 562), so ``import zo
 NumPy-only modules (``zoo.conditions``, which ``export.onnx_sampler`` uses) never load Keras
 or TensorFlow; ``zoo.load(...)`` and the rest load them when called.
 """
-import importlib
+from zoo.lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -18,15 +18,4 @@ _LAZY = {
     "model_names": "zoo.registry",
 }
 __all__ = sorted(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
