@@ -41,6 +41,62 @@ NETS = {
 }
 
 
+PAD1 = [[0, 0], [1, 1], [1, 1], [0, 0]]  # "same" padding of a 4x4/2 layer on an even grid
+
+
+def s2d_kernel(w):
+    """``(4, 4, ci, co) -> (2, 2, 4 ci, co)``, channels in ``space_to_depth``'s order."""
+    import tensorflow as tf
+
+    ci, co = w.shape[2], w.shape[3]
+    w = tf.transpose(tf.reshape(w, (2, 2, 2, 2, ci, co)), (0, 2, 1, 3, 4, 5))
+    return tf.reshape(w, (2, 2, 4 * ci, co))
+
+
+def windows(x, h, w):
+    """The four 2x2-shifted ``h x w`` views of ``x``, concatenated on channels (im2col)."""
+    import tensorflow as tf
+
+    return tf.concat([x[:, a:a + h, b:b + w, :] for a in (0, 1) for b in (0, 1)], -1)
+
+
+def conv_std(x, w):
+    """Keras' ``Conv2D(4, strides=2, padding="same")`` op; ``w`` is ``(4, 4, ci, co)``."""
+    import tensorflow as tf
+
+    return tf.nn.conv2d(x, w, 2, PAD1)
+
+
+def conv_gemm(x, w):
+    """The same map as :func:`conv_std`: pad, space-to-depth, im2col, one matmul."""
+    import tensorflow as tf
+
+    n, h, wd, c = x.shape
+    s = tf.nn.space_to_depth(tf.pad(x, PAD1), 2)
+    cols = tf.reshape(windows(s, h // 2, wd // 2), (-1, 16 * c))
+    return tf.reshape(cols @ tf.reshape(s2d_kernel(w), (16 * c, -1)), (n, h // 2, wd // 2, -1))
+
+
+def deconv_std(x, w):
+    """Keras' ``Conv2DTranspose(4, strides=2, padding="same")`` op; ``w`` is ``(4, 4, co, ci)``."""
+    import tensorflow as tf
+
+    n, h, wd, _ = x.shape
+    return tf.nn.conv2d_transpose(x, w, (n, 2 * h, 2 * wd, w.shape[2]), 2, "SAME")
+
+
+def deconv_gemm(x, w):
+    """The same map as :func:`deconv_std` (the adjoint of :func:`conv_gemm`): im2col on the
+    padded input, one matmul with the flipped, transposed kernel, depth-to-space, crop."""
+    import tensorflow as tf
+
+    n, h, wd, c = x.shape
+    k = tf.transpose(tf.reverse(s2d_kernel(w), [0, 1]), (0, 1, 3, 2))
+    cols = tf.reshape(windows(tf.pad(x, PAD1), h + 1, wd + 1), (-1, 4 * c))
+    y = tf.reshape(cols @ tf.reshape(k, (4 * c, -1)), (n, h + 1, wd + 1, -1))
+    return tf.nn.depth_to_space(y, 2)[:, 1:-1, 1:-1, :]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python bench/conv_forms.py", description=__doc__.split("\n")[0])
     parser.add_argument("--net", choices=sorted(NETS), default="unet128")
@@ -51,9 +107,10 @@ def main(argv=None):
     import numpy as np
     import tensorflow as tf
 
-    from training.machine import machine_line
+    from training.machine import machine_line, set_threads
 
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    if not set_threads(args.threads):
+        print(f"conv_forms.py: note: TensorFlow is already running; --threads {args.threads} ignored", file=sys.stderr)
 
     def timed(fn, x):
         for _ in range(3):
@@ -63,36 +120,6 @@ def main(argv=None):
             out = fn(x)
         [np.asarray(t) for t in tf.nest.flatten(out)]
         return (time.perf_counter() - start) / args.repeats * 1e3
-
-    def s2d_kernel(w):  # (4, 4, ci, co) -> (2, 2, 4 ci, co) in space_to_depth's channel order
-        ci, co = w.shape[2], w.shape[3]
-        w = tf.transpose(tf.reshape(w, (2, 2, 2, 2, ci, co)), (0, 2, 1, 3, 4, 5))
-        return tf.reshape(w, (2, 2, 4 * ci, co))
-
-    def windows(x, h, w):  # the four 2x2-shifted views, concatenated on channels
-        return tf.concat([x[:, a:a + h, b:b + w, :] for a in (0, 1) for b in (0, 1)], -1)
-
-    pad1 = [[0, 0], [1, 1], [1, 1], [0, 0]]
-
-    def conv_std(x, w):
-        return tf.nn.conv2d(x, w, 2, pad1)
-
-    def conv_gemm(x, w):
-        n, h, wd, c = x.shape
-        s = tf.nn.space_to_depth(tf.pad(x, pad1), 2)
-        cols = tf.reshape(windows(s, h // 2, wd // 2), (-1, 16 * c))
-        return tf.reshape(cols @ tf.reshape(s2d_kernel(w), (16 * c, -1)), (n, h // 2, wd // 2, -1))
-
-    def deconv_std(x, w):
-        n, h, wd, _ = x.shape
-        return tf.nn.conv2d_transpose(x, w, (n, 2 * h, 2 * wd, w.shape[2]), 2, "SAME")
-
-    def deconv_gemm(x, w):  # the adjoint of conv_gemm: flipped, transposed kernel, then depth-to-space
-        n, h, wd, c = x.shape
-        k = tf.transpose(tf.reverse(s2d_kernel(w), [0, 1]), (0, 1, 3, 2))
-        cols = tf.reshape(windows(tf.pad(x, pad1), h + 1, wd + 1), (-1, 4 * c))
-        y = tf.reshape(cols @ tf.reshape(k, (4 * c, -1)), (n, h + 1, wd + 1, -1))
-        return tf.nn.depth_to_space(y, 2)[:, 1:-1, 1:-1, :]
 
     def with_grads(fn, w):
         def step(x):

@@ -1,0 +1,37 @@
+"""bench/conv_forms.py's matrix-product forms are the same linear maps as Keras' layers."""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+import conv_forms  # noqa: E402
+
+
+@pytest.mark.parametrize("size, cin, cout", [(2, 3, 4), (4, 5, 2), (8, 2, 3)])
+def test_gemm_forms_match_keras_layers(size, cin, cout):
+    import keras
+
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal((2, size, size, cin)).astype("float32")
+    conv = keras.layers.Conv2D(cout, 4, strides=2, padding="same", use_bias=False)
+    deconv = keras.layers.Conv2DTranspose(cout, 4, strides=2, padding="same", use_bias=False)
+    expected_conv, expected_deconv = np.asarray(conv(x)), np.asarray(deconv(x))
+    assert expected_conv.shape == (2, size // 2, size // 2, cout)
+    np.testing.assert_allclose(conv_forms.conv_std(x, conv.kernel), expected_conv, atol=1e-5)
+    np.testing.assert_allclose(conv_forms.conv_gemm(x, conv.kernel), expected_conv, atol=1e-5)
+    np.testing.assert_allclose(conv_forms.deconv_std(x, deconv.kernel), expected_deconv, atol=1e-5)
+    np.testing.assert_allclose(conv_forms.deconv_gemm(x, deconv.kernel), expected_deconv, atol=1e-5)
+
+
+def test_cli_runs_one_net_end_to_end(capsys, monkeypatch):
+    monkeypatch.setitem(conv_forms.NETS, "tiny", [("deconv", 1, 2, 3, 2), ("conv", 1, 4, 3, 2)])
+    conv_forms.main(["--net", "tiny", "--repeats", "1", "--threads", "1"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3
+    rows = [json.loads(line) for line in lines]
+    assert all(row["maxdiff"] < 1e-5 for row in rows[:2])
+    assert set(rows[2]["total_ms"]) == {"std", "gemm", "best"}
