@@ -103,6 +103,10 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=10, help="timed calls per form (after 3 warm-up calls)")
     parser.add_argument("--threads", type=int, default=2, help="TF intra-op threads")
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats must be >= 1, got {args.repeats}")
+    if args.threads < 1:
+        parser.error(f"--threads must be >= 1, got {args.threads}")
 
     import numpy as np
     import tensorflow as tf

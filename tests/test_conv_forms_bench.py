@@ -35,3 +35,11 @@ def test_cli_runs_one_net_end_to_end(capsys, monkeypatch):
     rows = [json.loads(line) for line in lines]
     assert all(row["maxdiff"] < 1e-5 for row in rows[:2])
     assert set(rows[2]["total_ms"]) == {"std", "gemm", "best"}
+
+
+@pytest.mark.parametrize("flag", ["--repeats", "--threads"])
+def test_cli_rejects_non_positive_counts(flag, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        conv_forms.main([flag, "0"])
+    assert exit_info.value.code == 2
+    assert f"{flag} must be >= 1, got 0" in capsys.readouterr().err
