@@ -72,6 +72,8 @@ def parse_args(argv=None):
     parser.add_argument("--out", default="bench/results/mode_collapse", help="output folder")
     parser.add_argument("--quick", action="store_true", help="tiny setting for the tests (seconds)")
     parser.add_argument("--verbose", type=int, default=1, help="1: a progress bar over runs")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="TF intra/inter-op threads (0 = TF default; 1 lets a run share the CPU with a training)")
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.seeds, args.batch_size = QUICK["steps"], QUICK["seeds"], QUICK["batch_size"]
@@ -85,6 +87,8 @@ def parse_args(argv=None):
     unknown = [m for m in args.methods if m not in METHODS]
     if unknown:
         parser.error(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")
+    if args.threads < 0:
+        parser.error(f"--threads must be >= 0, got {args.threads}")
     if args.seeds < 1 or args.steps < 2:
         parser.error("--seeds must be >= 1 and --steps >= 2")
     for flag in ("g_hidden", "d_hidden"):
@@ -174,7 +178,7 @@ def markdown(rows, args, machine, wall):
         f"seeds 0..{args.seeds - 1}, same G (nz 256, {'-'.join(map(str, args.g_hidden))}) and "
         f"D ({'-'.join(map(str, args.d_hidden))}) for every method; "
         f"{EVAL_SAMPLES} samples per run, high quality = within 3 std of the nearest mode.",
-        f"Machine: {machine}. Total wall time {wall / 60:.1f} min.",
+        f"Machine: {machine}. TF threads: {getattr(args, 'threads', 0) or 'default'}. Total wall time {wall / 60:.1f} min.",
         "",
         "| dataset | method | modes (mean ± std) | % high quality | reverse KL | ms / step | step time vs GAN |",
         "|---|---|---|---|---|---|---|",
@@ -257,6 +261,11 @@ def write_outputs(out, args, runs, samples_for_figure, machine, wall, command):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.threads:
+        from training.machine import set_threads
+
+        if not set_threads(args.threads, inter_op=True):
+            print(f"note: TF already initialised, --threads {args.threads} ignored", file=sys.stderr)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     machine = machine_line()

@@ -42,6 +42,10 @@ def test_bad_arguments_are_rejected(capsys, load_script):
         bench.parse_args(["--g-hidden", "400,x"])
     assert "--g-hidden must be comma-separated positive widths" in capsys.readouterr().err
     assert bench.parse_args(["--d-hidden", "200,200"]).d_hidden == (200, 200)
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--threads", "-1"])
+    assert "--threads must be >= 0, got -1" in capsys.readouterr().err
+    assert bench.parse_args(["--threads", "1"]).threads == 1
 
 
 def test_table_without_a_gan_run_and_with_decay_says_so(load_script):
