@@ -48,12 +48,27 @@ PUBLISHED = [("DCGAN (VEEGAN paper)", 99, 3.4), ("Unrolled GAN (VEEGAN paper)", 
              ("VEEGAN", 150, 2.95), ("PacDCGAN2 (PacGAN paper)", 1000, 0.06)]
 
 DEFAULTS = {"steps": 2000, "seeds": 1, "batch_size": 32, "samples": 26000}
+# --setting pacgan: the PacGAN paper's Stacked MNIST setting (fjxmlzn/PacGAN,
+# stacked_MNIST_experiments/VEEGAN_experiment: config.py and model.py): its DCGAN with
+# gf_dim = df_dim = 64, batch 64, Adam 2e-4 (beta_1 0.5), two G updates per D update,
+# 50 epochs of 128,000 stacked images = 100,000 steps. Flags given explicitly still win.
+SETTINGS = {
+    "small": {},
+    "pacgan": {"architecture": "pacgan", "g_width": 64, "d_width": 64, "batch_size": 64,
+               "generator_steps": 2, "steps": 100_000, "learning_rate": 2e-4},
+}
 QUICK = {"steps": 4, "seeds": 1, "batch_size": 16, "samples": 300, "jit": ""}
 GRID_SIDE = 8
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--setting", default="small", choices=sorted(SETTINGS),
+                        help="defaults for the flags below: 'small' (this repo's CPU setting) or 'pacgan' "
+                        "(the PacGAN paper's networks and training length)")
+    parser.add_argument("--architecture", default="small", choices=("small", "pacgan"),
+                        help="networks (zoo.stacked_mnist.StackedMNISTConfig.architecture)")
+    parser.add_argument("--generator-steps", type=int, default=1, help="G updates per D update")
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated from {', '.join(METHODS)}")
     parser.add_argument("--seeds", type=int, default=DEFAULTS["seeds"], help="seeds 0..N-1 per method")
     parser.add_argument("--steps", type=int, default=DEFAULTS["steps"], help="training steps per run")
@@ -76,6 +91,8 @@ def parse_args(argv=None):
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "stacked_mnist"), help="output folder")
     parser.add_argument("--quick", action="store_true", help="tiny setting for the tests (seconds)")
     parser.add_argument("--verbose", type=int, default=1, help="1: a progress bar over runs")
+    setting, _ = parser.parse_known_args(argv)
+    parser.set_defaults(**SETTINGS[setting.setting])
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.seeds, args.batch_size = QUICK["steps"], QUICK["seeds"], QUICK["batch_size"]
@@ -87,6 +104,8 @@ def parse_args(argv=None):
         parser.error(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")
     if args.seeds < 1 or args.steps < 2 or args.samples < 1:
         parser.error("--seeds and --samples must be >= 1 and --steps >= 2")
+    if args.generator_steps < 1 or args.g_width < 1 or args.d_width < 1:
+        parser.error("--generator-steps, --g-width and --d-width must be >= 1")
     if not 0 < args.lr_final_fraction <= 1:
         parser.error(f"--lr-final-fraction must be in (0, 1], got {args.lr_final_fraction}")
     if not Path(args.classifier).is_file():
@@ -103,6 +122,7 @@ def method_config(method, seed, args):
     return StackedMNISTConfig(name=f"{method}_stacked_mnist", seed=seed, steps=args.steps,
                               batch_size=args.batch_size, learning_rate=args.learning_rate,
                               lr_final_fraction=args.lr_final_fraction,
+                              architecture=args.architecture, generator_steps=args.generator_steps,
                               g_width=args.g_width, d_width=args.d_width, **changes)
 
 
@@ -176,7 +196,9 @@ def markdown(rows, real, args, classifier_card, machine, wall):
         f"Setting: {args.steps} steps, batch {args.batch_size}, Adam {args.learning_rate:g} (beta_1 0.5)"
         + (f" cosine-decayed to {args.lr_final_fraction:g}x" if args.lr_final_fraction != 1 else "") + ", "
         f"seeds 0..{args.seeds - 1}; the same G (nz 100, width {args.g_width}) and D (width {args.d_width}, "
-        f"no batch norm) for every method; {args.samples} samples per run, each channel labelled by "
+        + ("no batch norm" if getattr(args, "architecture", "small") == "small" else "batch norm")
+        + f") for every method, {getattr(args, 'architecture', 'small')} architecture, "
+        f"{getattr(args, 'generator_steps', 1)} G update(s) per D update; {args.samples} samples per run, each channel labelled by "
         f"`{Path(args.classifier).name}` (held-out digit accuracy {accuracy_text}); MNIST test set split "
         f"with seed {args.split_seed}, the GAN stacks only its half.",
         f"Machine: {machine}. TF threads: {args.threads or 'default'}. Total wall time {wall / 60:.1f} min.",

@@ -164,7 +164,52 @@ def test_networks_shapes_and_remedies(changes, logits):
         assert np.abs(after - before).max() > 1e-2
 
 
+@pytest.mark.parametrize("changes, logits", [({}, 4), ({"pack": 2}, 2), ({"minibatch_discrimination": True}, 4)])
+def test_pacgan_architecture_shapes(changes, logits):
+    gan = StackedMNISTGAN(_tiny(architecture="pacgan", **changes))
+    # G: 2x2 -> 4x4 -> 7x7 -> 14x14 -> 28x28 with 5x5 kernels; D: 28 -> 14 -> 7 -> 4 -> 2.
+    sizes = [layer.output.shape[1:3] for layer in gan.generator.layers if layer.name.startswith("deconv")
+             and not layer.name.endswith("_bn")]
+    assert sizes == [(4, 4), (7, 7), (14, 14), (28, 28)]
+    assert gan.generator.get_layer("deconv1").kernel.shape == (5, 5, 16, 32)  # 4g <- 8g, g = 4
+    widths = [gan.discriminator.get_layer(f"conv{i}").filters for i in range(1, 5)]
+    assert widths == [2, 4, 8, 16]
+    assert gan.discriminator.get_layer("conv4").output.shape[1:3] == (2, 2)
+    assert [l.name for l in gan.discriminator.layers if l.name.endswith("_bn")] == ["conv2_bn", "conv3_bn", "conv4_bn"]
+    z = np.random.default_rng(0).standard_normal((4, 8)).astype(np.float32)
+    images = np.asarray(gan.generator([np.zeros((4, 0), np.float32), z]))
+    assert images.shape == (4, 28, 28, 3) and np.abs(images).max() <= 1
+    assert np.asarray(gan.discriminator([images, np.zeros((4, 0), np.float32)])).shape == (logits, 1)
+
+
+def test_small_architecture_is_unchanged():
+    gan = StackedMNISTGAN(_tiny())
+    assert gan.generator.get_layer("project").units == 7 * 7 * 8
+    assert gan.generator.get_layer("deconv1").kernel.shape == (4, 4, 4, 8)
+    assert gan.generator.get_layer("deconv2").kernel.shape == (4, 4, 3, 4)
+    assert not [l for l in gan.discriminator.layers if "bn" in l.name]
+
+
+@pytest.mark.parametrize("changes", [{}, {"unroll_steps": 1}, {"lambda_ms": 1.0}])
+def test_generator_steps_update_g_more_often_than_d(changes):
+    images = np.random.default_rng(0).integers(0, 255, (20, 28, 28)).astype(np.uint8)
+    runs = {}
+    for steps in (1, 2):
+        keras.utils.set_random_seed(0)
+        gan = StackedMNISTGAN(_tiny(architecture="pacgan", generator_steps=steps, steps=2, **changes))
+        gan.compile()
+        history = gan.fit(make_dataset(images, 2, 4), epochs=1, verbose=0)
+        assert np.isfinite(history.history["g_loss"][-1])
+        runs[steps] = gan
+    assert int(runs[1].g_optimizer.iterations) == 2 and int(runs[1].d_optimizer.iterations) == 2
+    assert int(runs[2].g_optimizer.iterations) == 4 and int(runs[2].d_optimizer.iterations) == 2
+
+
 def test_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="unknown Stacked MNIST architecture 'huge'"):
+        StackedMNISTConfig(architecture="huge")
+    with pytest.raises(ValueError, match="generator_steps must be >= 1, got 0"):
+        StackedMNISTConfig(generator_steps=0)
     with pytest.raises(ValueError, match="multiple of pack"):
         StackedMNISTConfig(batch_size=33, pack=2)
     with pytest.raises(ValueError, match="unroll_steps"):
@@ -249,3 +294,19 @@ def test_benchmark_errors_are_one_line(tmp_path, capsys, load_script):
     with pytest.raises(SystemExit):
         bench.parse_args(["--lr-final-fraction", "0", "--classifier", str(classifier)])
     assert "--lr-final-fraction must be in (0, 1]" in capsys.readouterr().err
+
+
+def test_pacgan_setting_fills_defaults_and_explicit_flags_win(tmp_path, capsys, load_script):
+    bench = load_script("bench/stacked_mnist.py")
+    classifier = tmp_path / "c.keras"
+    classifier.write_bytes(b"")
+    args, _ = bench.parse_args(["--setting", "pacgan", "--steps", "30", "--classifier", str(classifier)])
+    assert (args.architecture, args.g_width, args.d_width, args.batch_size, args.generator_steps) == ("pacgan", 64, 64, 64, 2)
+    assert args.steps == 30 and args.learning_rate == 2e-4
+    config = bench.method_config("pacgan2", 0, args)
+    assert (config.architecture, config.generator_steps, config.pack, config.g_width) == ("pacgan", 2, 2, 64)
+    small, _ = bench.parse_args(["--classifier", str(classifier)])
+    assert (small.architecture, small.g_width, small.d_width, small.generator_steps) == ("small", 32, 8, 1)
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--generator-steps", "0", "--classifier", str(classifier)])
+    assert "--generator-steps, --g-width and --d-width must be >= 1" in capsys.readouterr().err

@@ -23,9 +23,10 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from zoo.base import ConditionalGAN, make_adam
+from zoo.base import MS_EPS, ConditionalGAN, make_adam
 from zoo.config import ModelConfig
 from zoo.layers import MinibatchDiscrimination
+from zoo.losses import mode_seeking_loss
 from zoo.unrolled import INNER_OPTIMIZERS, check_inner_optimizer, unrolled_train_step
 
 
@@ -48,6 +49,9 @@ class RemedyConfig(ModelConfig):
     # lowered the modes found by MS and PacGAN and did not raise the fraction of high-quality
     # samples; it helps the longer runs of BENCHMARKS.md).
     lr_final_fraction: float = 1.0
+    # G updates per D update (the PacGAN code's DCGAN-tensorflow runs 2); each extra one draws
+    # fresh noise and is scored by the just-updated D.
+    generator_steps: int = 1
 
     def __post_init__(self):
         check_remedy_fields(self)
@@ -75,6 +79,8 @@ def check_remedy_fields(config):
         raise ValueError(f"batch_size {config.batch_size} is not a multiple of pack {config.pack}")
     if config.unroll_steps < 0:
         raise ValueError(f"unroll_steps must be >= 0, got {config.unroll_steps}")
+    if config.generator_steps < 1:
+        raise ValueError(f"generator_steps must be >= 1, got {config.generator_steps}")
     if not 0 < config.lr_final_fraction <= 1:
         raise ValueError(f"lr_final_fraction must be in (0, 1], got {config.lr_final_fraction}")
     if config.inner_optimizer not in INNER_OPTIMIZERS:
@@ -175,8 +181,22 @@ class UnrollableGAN(ConditionalGAN):
 
     def train_step(self, data):
         if self.unroll_steps:
-            return unrolled_train_step(self, data, self.unroll_steps, self.inner_optimizer)
-        return super().train_step(data)
+            logs = unrolled_train_step(self, data, self.unroll_steps, self.inner_optimizer)
+        else:
+            logs = super().train_step(data)
+        for _ in range(self.config.generator_steps - 1):
+            self.generator_only_step(data[0])
+        return logs
+
+    def generator_only_step(self, condition):
+        """One more G update (fresh pair of z, the current D, the MS term if on); D is not updated."""
+        with tf.GradientTape() as g_tape:
+            fake1, fake2, z1, z2 = self.generate_pair(condition)
+            ms_loss = mode_seeking_loss(fake1, fake2, z1, z2, eps=MS_EPS)
+            g_loss = self.generator_loss(condition, fake1, fake2, ms_loss)
+            scaled_g_loss = self.scaled(self.g_optimizer, g_loss)
+        self.apply_update(self.g_optimizer, g_tape, scaled_g_loss, self.generator.trainable_variables)
+        return g_loss
 
 
 def sample_unconditional(gan, n, seed=0, batch_size=1000):

@@ -176,15 +176,28 @@ def classify_channels(classifier, images, batch_size=1000, verbose=0):
 
 
 # -- the GAN -------------------------------------------------------------------------------
+ARCHITECTURES = ("small", "pacgan")
+
+
 @dataclasses.dataclass
 class StackedMNISTConfig(RemedyConfig):
-    """An unconditional DCGAN for 28x28x3 stacked digits.
+    """An unconditional DCGAN for 28x28x3 stacked digits; ``architecture`` picks the networks.
 
+    ``"small"`` (default), g = ``g_width``, d = ``d_width``:
     G: ``z -> Dense 7x7x(2g) -> ConvT 4x4/2 (g) -> ConvT 4x4/2 (3)``, batch norm + ReLU, tanh.
     D: ``Conv 4x4/2 (d) -> Conv 4x4/2 (2d) -> Dense 1``, LeakyReLU 0.2, no batch norm (so the
     unrolled updates need no moving statistics and minibatch discrimination is the only
     cross-sample path). ``d = g / 4`` is the small-discriminator setting of the unrolled-GAN
     and VEEGAN papers (D with 1/4 of G's width), which provokes collapse.
+
+    ``"pacgan"``: the DCGAN of the PacGAN paper's Stacked MNIST runs (its
+    ``stacked_MNIST_experiments/VEEGAN_experiment``, Kim's DCGAN-tensorflow; published
+    PacDCGAN2: 1,000 modes, KL 0.06), with ``g_width = d_width = 64`` there:
+    G: ``z -> Dense 2x2x(8g) -> ConvT 5x5/2 (4g, 4x4) -> (2g, 7x7) -> (g, 14x14) -> (3, 28x28)``,
+    batch norm + ReLU, tanh; D: ``Conv 5x5/2 (d) -> (2d) -> (4d) -> (8d) -> Dense 1``, batch
+    norm on all but the first, LeakyReLU 0.2. That code trains batch 64, Adam 2e-4 (beta_1 0.5),
+    two G updates per D update (``generator_steps = 2``) for 50 epochs of 128,000 stacked
+    images (100,000 steps); ``bench/stacked_mnist.py --setting pacgan`` selects all of it.
     """
 
     family: str = "stacked_mnist"
@@ -192,6 +205,7 @@ class StackedMNISTConfig(RemedyConfig):
     batch_size: int = 64
     steps: int = 3000
     nz: int = 100
+    architecture: str = "small"
     g_width: int = 32
     d_width: int = 8
     mbd_kernels: int = 8
@@ -200,6 +214,8 @@ class StackedMNISTConfig(RemedyConfig):
 
     def __post_init__(self):
         super().__post_init__()
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"unknown Stacked MNIST architecture {self.architecture!r}; known: {', '.join(ARCHITECTURES)}")
         if self.g_width < 1 or self.d_width < 1:
             raise ValueError(f"g_width and d_width must be >= 1, got {self.g_width} and {self.d_width}")
 
@@ -208,19 +224,35 @@ def _init(seed, k):
     return keras.initializers.RandomNormal(stddev=0.02, seed=None if seed is None else int(seed) * 1000 + k)
 
 
+def _batch_norm(config, name):
+    # The PacGAN code's batch norm (DCGAN-tensorflow): momentum 0.9, epsilon 1e-5.
+    if config.architecture == "pacgan":
+        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+    return layers.BatchNormalization(name=name)
+
+
 def build_generator(config, seed=None):
     """``[condition (N, 0), z (N, nz)] -> images (N, 28, 28, 3)`` in [-1, 1], float32."""
     condition = keras.Input((0,), name="condition")
     z = keras.Input((config.nz,), name="z")
     x = layers.Concatenate()([z, condition])
-    x = layers.Dense(7 * 7 * 2 * config.g_width, kernel_initializer=_init(seed, 1), name="project")(x)
-    x = layers.Reshape((7, 7, 2 * config.g_width))(x)
-    x = layers.ReLU()(layers.BatchNormalization(name="project_bn")(x))
-    x = layers.Conv2DTranspose(config.g_width, 4, strides=2, padding="same",
-                               kernel_initializer=_init(seed, 2), name="deconv1")(x)
-    x = layers.ReLU()(layers.BatchNormalization(name="deconv1_bn")(x))
-    x = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=_init(seed, 3),
-                               name="deconv2")(x)
+    g = config.g_width
+    if config.architecture == "pacgan":
+        start, widths, kernel = (2, 8 * g), (4 * g, 2 * g, g), 5
+    else:
+        start, widths, kernel = (7, 2 * g), (g,), 4
+    x = layers.Dense(start[0] * start[0] * start[1], kernel_initializer=_init(seed, 1), name="project")(x)
+    x = layers.Reshape((start[0], start[0], start[1]))(x)
+    x = layers.ReLU()(_batch_norm(config, "project_bn")(x))
+    size = start[0]
+    for i, width in enumerate(widths + (3,)):
+        # 4 -> 7 needs output_padding 0 (a "same" transposed conv would give 8); else 2x.
+        output_padding = 0 if size == 4 else None
+        x = layers.Conv2DTranspose(width, kernel, strides=2, padding="same", output_padding=output_padding,
+                                   kernel_initializer=_init(seed, 2 + i), name=f"deconv{i + 1}")(x)
+        size = 7 if size == 4 else 2 * size
+        if width != 3:
+            x = layers.ReLU()(_batch_norm(config, f"deconv{i + 1}_bn")(x))
     image = layers.Activation("tanh", dtype="float32", name="image")(x)
     return keras.Model([condition, z], image, name="stacked_mnist_generator")
 
@@ -258,12 +290,17 @@ def build_discriminator(config, seed=None):
     x = images
     if config.pack > 1:
         x = PackChannels(config.pack, name="pack")(x)
-    x = layers.Conv2D(config.d_width, 4, strides=2, padding="same", kernel_initializer=_init(seed, 101),
-                      name="conv1")(x)
-    x = layers.LeakyReLU(0.2)(x)
-    x = layers.Conv2D(2 * config.d_width, 4, strides=2, padding="same", kernel_initializer=_init(seed, 102),
-                      name="conv2")(x)
-    x = layers.LeakyReLU(0.2)(x)
+    d = config.d_width
+    if config.architecture == "pacgan":
+        widths, kernel = (d, 2 * d, 4 * d, 8 * d), 5
+    else:
+        widths, kernel = (d, 2 * d), 4
+    for i, width in enumerate(widths):
+        x = layers.Conv2D(width, kernel, strides=2, padding="same", kernel_initializer=_init(seed, 101 + i),
+                          name=f"conv{i + 1}")(x)
+        if config.architecture == "pacgan" and i > 0:
+            x = _batch_norm(config, f"conv{i + 1}_bn")(x)
+        x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
     # The empty condition joins here so D keeps the zoo's [image, condition] signature.
     x = layers.Concatenate()([x, PackedCondition(config.pack)(condition)])
