@@ -14,8 +14,11 @@ Methods (all :class:`zoo.gan2d.GAN2D` with the same G, D, optimizer, batch and s
 Evaluation as VEEGAN and PacGAN: 2,500 samples from each trained generator, high quality within
 3 std of the nearest mode, a mode captured if it is the nearest mode of one high-quality sample,
 plus the reverse KL of the mode histogram to uniform. Writes ``mode_collapse.json``,
-``mode_collapse.md`` and ``mode_collapse.png`` (one scatter panel per method and dataset, seed 0,
-true modes marked) into ``--out``.
+``mode_collapse.md`` and ``mode_collapse.png`` (one scatter panel per method and dataset, its
+lowest seed, true modes marked) into ``--out``, after every run. ``--resume`` continues a stopped
+run in the same ``--out`` with the same setting: finished (seed, dataset, method) runs are read
+back from ``mode_collapse.json`` (and the figure's samples from ``mode_collapse_samples.npz``)
+and only the rest are trained.
 """
 import argparse
 import json
@@ -72,6 +75,8 @@ def parse_args(argv=None):
     parser.add_argument("--out", default="bench/results/mode_collapse", help="output folder")
     parser.add_argument("--quick", action="store_true", help="tiny setting for the tests (seconds)")
     parser.add_argument("--verbose", type=int, default=1, help="1: a progress bar over runs")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the finished runs of the same setting in --out and train only the rest")
     parser.add_argument("--threads", type=int, default=0,
                         help="TF intra/inter-op threads (0 = TF default; 1 lets a run share the CPU with a training)")
     args = parser.parse_args(argv)
@@ -112,19 +117,26 @@ def method_config(method, dataset, seed, args):
                        d_hidden=args.d_hidden, **changes)
 
 
-def run_all(args, on_run=None):
-    """Train and evaluate every (seed, dataset, method); returns the list of run records.
+def run_all(args, on_run=None, finished=(), figure_samples=None):
+    """Train and evaluate every (seed, dataset, method); returns ``(runs, samples_for_figure)``.
 
     Seeds are the outer loop so that a stopped run still leaves whole seeds for every method;
-    ``on_run(runs, samples_for_figure)`` is called after each run (partial results).
+    ``on_run(runs, samples_for_figure)`` is called after each run (partial results). Runs in
+    ``finished`` (records of an earlier, stopped invocation) are kept and not trained again;
+    ``samples_for_figure`` maps ``(dataset, method)`` to ``(seed, samples)`` of the lowest seed run.
     """
-    runs, samples_for_figure = [], {}
+    runs, samples_for_figure = list(finished), dict(figure_samples or {})
+    done = {(r["seed"], r["dataset"], r["method"]) for r in runs}
     total = len(args.datasets) * len(args.methods) * args.seeds
     progress = keras.utils.Progbar(total, unit_name="run") if args.verbose else None
     for seed in range(args.seeds):
         for dataset in args.datasets:
             mixture = get_mixture(dataset)
             for method in args.methods:
+                if (seed, dataset, method) in done:
+                    if progress:
+                        progress.add(1)
+                    continue
                 config = method_config(method, dataset, seed, args)
                 gan, info = train(config, mixture, steps_per_execution=min(25, args.steps // 2))
                 samples = gan.sample(EVAL_SAMPLES, seed=10_000 + seed)
@@ -134,8 +146,8 @@ def run_all(args, on_run=None):
                              "wall_seconds": info["wall_seconds"],
                              "final_d_loss": info["history"].get("d_loss", [math.nan])[-1],
                              "final_g_loss": info["history"].get("g_loss", [math.nan])[-1]})
-                if seed == 0:
-                    samples_for_figure[(dataset, method)] = samples
+                if seed < samples_for_figure.get((dataset, method), (math.inf,))[0]:
+                    samples_for_figure[(dataset, method)] = (seed, samples)
                 if progress:
                     progress.add(1, values=[("modes", result["modes_captured"]),
                                             ("hq", result["high_quality"])])
@@ -143,6 +155,39 @@ def run_all(args, on_run=None):
                     on_run(runs, samples_for_figure)
                 keras.backend.clear_session()
     return runs, samples_for_figure
+
+
+# Settings that must match for --resume to reuse finished runs (not --out, --verbose, --threads).
+_RESUME_KEYS = ("datasets", "methods", "seeds", "steps", "batch_size", "learning_rate", "lr_final_fraction",
+                "lambda_ms", "g_hidden", "d_hidden", "quick")
+
+
+def load_finished(out, args):
+    """``(runs, samples_for_figure, wall_seconds)`` of an earlier invocation in ``out`` for --resume.
+
+    Raises:
+        ValueError: no earlier results in ``out``, or they were made with another setting.
+    """
+    path = out / "mode_collapse.json"
+    if not path.is_file():
+        raise ValueError(f"--resume: no earlier results in {out} (missing {path.name})")
+    report = json.loads(path.read_text())
+    before = report.get("setting", {})
+    now = {k: v for k, v in vars(args).items() if k in _RESUME_KEYS}
+    changed = [k for k in _RESUME_KEYS if json.loads(json.dumps(now.get(k))) != before.get(k)]
+    if changed:
+        raise ValueError(f"--resume: {path} was made with another setting ({', '.join(changed)} differ)")
+    # _json_safe wrote inf/nan as null: read them back (an infinite KL is a run that hit no mode).
+    runs = [{k: (math.inf if k == "reverse_kl" else math.nan) if v is None else v for k, v in r.items()}
+            for r in report["runs"]]
+    samples = {}
+    npz = out / "mode_collapse_samples.npz"
+    if npz.is_file():
+        with np.load(npz) as data:
+            for key in data.files:
+                dataset, method, seed = key.split("/")
+                samples[(dataset, method)] = (int(seed), data[key])
+    return runs, samples, float(report.get("wall_seconds", 0.0))
 
 
 def summarize(runs, datasets, methods):
@@ -199,7 +244,10 @@ def markdown(rows, args, machine, wall):
 
 
 def draw_figure(samples_for_figure, datasets, methods, path, panel=220):
-    """One scatter panel per (dataset row, method column); true modes as red circles."""
+    """One scatter panel per (dataset row, method column); true modes as red circles.
+
+    ``samples_for_figure`` maps ``(dataset, method)`` to ``(seed, (N, 2) samples)``.
+    """
     from PIL import Image, ImageDraw
 
     label_h = 16
@@ -216,8 +264,9 @@ def draw_figure(samples_for_figure, datasets, methods, path, panel=220):
         for col, method in enumerate(methods):
             draw.rectangle([col * panel, row * (panel + label_h) + label_h,
                             (col + 1) * panel - 1, (row + 1) * (panel + label_h) - 1], outline="gray")
-            draw.text((col * panel + 4, row * (panel + label_h) + 2), f"{method} / {dataset}", fill="black")
-            points = samples_for_figure.get((dataset, method))
+            seed, points = samples_for_figure.get((dataset, method), (None, None))
+            label = f"{method} / {dataset}" + ("" if seed is None else f" / seed {seed}")
+            draw.text((col * panel + 4, row * (panel + label_h) + 2), label, fill="black")
             if points is not None:
                 inside = np.all(np.abs(points) < extent, axis=1)
                 xs, ys = to_pixel(points[inside], col)
@@ -256,6 +305,8 @@ def write_outputs(out, args, runs, samples_for_figure, machine, wall, command):
         table = f"**Partial: {len(runs)} of {total} runs finished.**\n\n" + table
     (out / "mode_collapse.md").write_text(f"Command: `{command}`\n\n" + table)
     draw_figure(samples_for_figure, args.datasets, args.methods, out / "mode_collapse.png")
+    np.savez(out / "mode_collapse_samples.npz",
+             **{f"{d}/{m}/{seed}": points for (d, m), (seed, points) in samples_for_figure.items()})
     return report, table
 
 
@@ -270,12 +321,20 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     machine = machine_line()
     command = ("python bench/mode_collapse.py " + " ".join(argv if argv is not None else sys.argv[1:])).strip()
-    start = time.perf_counter()
+    finished, figure_samples, wall_before = [], {}, 0.0
+    if args.resume:
+        try:
+            finished, figure_samples, wall_before = load_finished(out, args)
+        except ValueError as error:
+            print(f"mode_collapse.py: error: {error}", file=sys.stderr)
+            raise SystemExit(2)
+        print(f"resuming: {len(finished)} finished run(s) kept from {out / 'mode_collapse.json'}", file=sys.stderr)
+    start = time.perf_counter() - wall_before
 
     def on_run(runs, samples_for_figure):
         write_outputs(out, args, runs, samples_for_figure, machine, time.perf_counter() - start, command)
 
-    runs, samples_for_figure = run_all(args, on_run=on_run)
+    runs, samples_for_figure = run_all(args, on_run=on_run, finished=finished, figure_samples=figure_samples)
     report, table = write_outputs(out, args, runs, samples_for_figure, machine, time.perf_counter() - start, command)
     print(table)
     print(f"wrote {out / 'mode_collapse.json'}, {out / 'mode_collapse.md'}, {out / 'mode_collapse.png'}")

@@ -61,3 +61,43 @@ def test_table_without_a_gan_run_and_with_decay_says_so(load_script):
     table = bench.markdown([row], args, "test machine", 60.0)
     assert "n/a (no gan run)" in table and "nan" not in table
     assert "cosine-decayed to 0.1x" in table and "G (nz 256, 400-400) and D (200)" in table
+
+
+def test_resume_trains_only_the_missing_runs(tmp_path, capsys, load_script, monkeypatch):
+    bench = load_script("bench/mode_collapse.py")
+    argv = ["--quick", "--datasets", "ring8", "--methods", "gan,ms", "--out", str(tmp_path), "--verbose", "0"]
+    real_train, calls = bench.train, []
+
+    def train_then_stop(config, mixture, **kwargs):
+        calls.append(config.name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the session ends during the second run
+        return real_train(config, mixture, **kwargs)
+
+    monkeypatch.setattr(bench, "train", train_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        bench.main(argv)
+    first = json.loads((tmp_path / "mode_collapse.json").read_text())
+    assert first["runs_finished"] == 1 and first["runs"][0]["method"] == "gan"
+
+    calls.clear()
+    bench.main(argv + ["--resume"])
+    assert calls == ["ms_ring8"]  # only the missing run is trained
+    report = json.loads((tmp_path / "mode_collapse.json").read_text())
+    assert report["runs_finished"] == 2 and report["runs"][0] == first["runs"][0]
+    assert [row["method"] for row in report["summary"]] == ["gan", "ms"]
+    assert report["wall_seconds"] >= first["wall_seconds"]
+    assert "resuming: 1 finished run(s) kept" in capsys.readouterr().err
+    assert Image.open(tmp_path / "mode_collapse.png").size[0] == 2 * 220
+
+    calls.clear()
+    bench.main(argv + ["--resume"])  # everything finished: nothing is trained again
+    assert calls == []
+
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(argv + ["--resume", "--lambda-ms", "2"])
+    assert exit_info.value.code == 2
+    assert "was made with another setting (lambda_ms differ)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bench.main(["--quick", "--out", str(tmp_path / "empty"), "--resume", "--verbose", "0"])
+    assert "--resume: no earlier results in" in capsys.readouterr().err
