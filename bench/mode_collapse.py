@@ -55,20 +55,43 @@ PUBLISHED = {
                ("VEEGAN", 24.6, 40.0), ("PacGAN4", 24.8, 93.6)],
 }
 
+# --setting pacgan: the PacGAN paper's 2-D setting (fjxmlzn/PacGAN, synthetic_data_experiments,
+# 2DGrid_GAN&PacGAN/config.py and pacgan_task.py; the ring's config is the same): z 2-D N(0, 1),
+# G 4 x 400 (no bias, batch norm, ReLU), D 3 x 200 maxout with 5 pieces, weights N(0, 0.02),
+# Adam 1e-4 with beta_1 0.8, batch 100, 400 epochs of 100,000 samples = 400,000 steps.
+# Flags given explicitly still win.
+SETTINGS = {
+    "small": {},
+    "pacgan": {"nz": 2, "g_hidden": "400,400,400,400", "d_hidden": "200,200,200", "g_batch_norm": True,
+               "d_maxout_pieces": 5, "init": "normal", "learning_rate": 1e-4, "beta1": 0.8, "batch_size": 100,
+               "steps": 400_000},
+}
+
 QUICK = {"steps": 40, "seeds": 1, "batch_size": 64, "methods": ["gan", "ms", "mbd", "unrolled5", "pacgan4"]}
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--setting", default="small", choices=sorted(SETTINGS),
+                        help="defaults for the flags below: 'small' (the unrolled-GAN paper's networks, this "
+                        "repo's CPU setting) or 'pacgan' (the PacGAN paper's networks, optimizer and length)")
     parser.add_argument("--datasets", default="ring8,grid25", help="comma-separated: ring8, grid25")
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated from {', '.join(METHODS)}")
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per method and dataset")
     parser.add_argument("--steps", type=int, default=2000, help="training steps per run")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam, both nets")
+    parser.add_argument("--beta1", type=float, default=0.5, help="Adam beta_1, both nets")
     parser.add_argument("--lr-final-fraction", type=float, default=1.0,
                         help="cosine-decay both learning rates to this fraction (1 = constant)")
     parser.add_argument("--lambda-ms", type=float, default=1.0, help="weight of the MS term for 'ms'")
+    parser.add_argument("--nz", type=int, default=256, help="noise length")
+    parser.add_argument("--g-batch-norm", action=argparse.BooleanOptionalAction, default=False,
+                        help="batch norm after each hidden layer of G (PacGAN's G)")
+    parser.add_argument("--d-maxout-pieces", type=int, default=1,
+                        help="maxout pieces per hidden unit of D (PacGAN: 5; 1 = ReLU units)")
+    parser.add_argument("--init", default="orthogonal", choices=("orthogonal", "normal"),
+                        help="weights: orthogonal (gain 0.8, unrolled-GAN paper) or N(0, 0.02) (PacGAN)")
     parser.add_argument("--g-hidden", default="128,128", help="generator hidden widths, comma-separated "
                         "(VEEGAN/PacGAN used 400,400,400,400)")
     parser.add_argument("--d-hidden", default="128", help="discriminator hidden widths (VEEGAN/PacGAN: 200,200,200)")
@@ -79,6 +102,8 @@ def parse_args(argv=None):
                         help="keep the finished runs of the same setting in --out and train only the rest")
     parser.add_argument("--threads", type=int, default=0,
                         help="TF intra/inter-op threads (0 = TF default; 1 lets a run share the CPU with a training)")
+    setting, _ = parser.parse_known_args(argv)
+    parser.set_defaults(**SETTINGS[setting.setting])
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.seeds, args.batch_size = QUICK["steps"], QUICK["seeds"], QUICK["batch_size"]
@@ -94,6 +119,8 @@ def parse_args(argv=None):
         parser.error(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")
     if args.threads < 0:
         parser.error(f"--threads must be >= 0, got {args.threads}")
+    if args.nz < 1 or args.d_maxout_pieces < 1:
+        parser.error(f"--nz and --d-maxout-pieces must be >= 1, got {args.nz} and {args.d_maxout_pieces}")
     if args.seeds < 1 or args.steps < 2:
         parser.error("--seeds must be >= 1 and --steps >= 2")
     for flag in ("g_hidden", "d_hidden"):
@@ -111,10 +138,14 @@ def method_config(method, dataset, seed, args):
     changes = dict(METHODS[method])
     if method == "ms":
         changes["lambda_ms"] = args.lambda_ms
-    return GAN2DConfig(name=f"{method}_{dataset}", dataset=dataset, seed=seed, steps=args.steps,
-                       batch_size=args.batch_size, learning_rate=args.learning_rate,
-                       lr_final_fraction=args.lr_final_fraction, g_hidden=args.g_hidden,
-                       d_hidden=args.d_hidden, **changes)
+    try:
+        return GAN2DConfig(name=f"{method}_{dataset}", dataset=dataset, seed=seed, steps=args.steps,
+                           batch_size=args.batch_size, learning_rate=args.learning_rate, beta_1=args.beta1,
+                           lr_final_fraction=args.lr_final_fraction, g_hidden=args.g_hidden,
+                           d_hidden=args.d_hidden, nz=args.nz, g_batch_norm=args.g_batch_norm,
+                           d_maxout_pieces=args.d_maxout_pieces, init=args.init, **changes)
+    except ValueError as error:  # e.g. a batch size that is not a multiple of the pack
+        raise SystemExit(f"mode_collapse.py: error: {method} on {dataset}: {error}") from None
 
 
 def run_all(args, on_run=None, finished=(), figure_samples=None):
@@ -158,8 +189,8 @@ def run_all(args, on_run=None, finished=(), figure_samples=None):
 
 
 # Settings that must match for --resume to reuse finished runs (not --out, --verbose, --threads).
-_RESUME_KEYS = ("datasets", "methods", "seeds", "steps", "batch_size", "learning_rate", "lr_final_fraction",
-                "lambda_ms", "g_hidden", "d_hidden", "quick")
+_RESUME_KEYS = ("datasets", "methods", "seeds", "steps", "batch_size", "learning_rate", "beta1", "lr_final_fraction",
+                "lambda_ms", "nz", "g_hidden", "d_hidden", "g_batch_norm", "d_maxout_pieces", "init", "quick")
 
 
 def load_finished(out, args):
@@ -218,10 +249,14 @@ def summarize(runs, datasets, methods):
 
 def markdown(rows, args, machine, wall):
     lines = [
-        f"Setting: {args.steps} steps, batch {args.batch_size}, Adam {args.learning_rate:g} (beta_1 0.5)"
+        f"Setting: {args.steps} steps, batch {args.batch_size}, Adam {args.learning_rate:g} "
+        f"(beta_1 {getattr(args, 'beta1', 0.5):g})"
         + (f" cosine-decayed to {args.lr_final_fraction:g}x" if args.lr_final_fraction != 1 else "") + ", "
-        f"seeds 0..{args.seeds - 1}, same G (nz 256, {'-'.join(map(str, args.g_hidden))}) and "
-        f"D ({'-'.join(map(str, args.d_hidden))}) for every method; "
+        f"seeds 0..{args.seeds - 1}, same G (nz {getattr(args, 'nz', 256)}, {'-'.join(map(str, args.g_hidden))}"
+        + (", batch norm" if getattr(args, "g_batch_norm", False) else "") + ") and "
+        f"D ({'-'.join(map(str, args.d_hidden))}"
+        + (f", maxout x{args.d_maxout_pieces}" if getattr(args, "d_maxout_pieces", 1) > 1 else "")
+        + f"), {getattr(args, 'init', 'orthogonal')} init, for every method; "
         f"{EVAL_SAMPLES} samples per run, high quality = within 3 std of the nearest mode.",
         f"Machine: {machine}. TF threads: {getattr(args, 'threads', 0) or 'default'}. Total wall time {wall / 60:.1f} min.",
         "",

@@ -65,6 +65,28 @@ def test_config_rejects_bad_settings():
         GAN2DConfig(inner_optimizer="rmsprop")
     with pytest.raises(ValueError, match="steps and batch_size"):
         make_dataset(get_mixture("ring8"), 0, 4)
+    with pytest.raises(ValueError, match="d_maxout_pieces must be >= 1"):
+        GAN2DConfig(d_maxout_pieces=0)
+    with pytest.raises(ValueError, match="unknown init 'xavier'"):
+        GAN2DConfig(init="xavier")
+    with pytest.raises(ValueError, match="generator_steps must be >= 1"):
+        GAN2DConfig(generator_steps=0)
+
+
+def test_pacgan_networks():
+    config = GAN2DConfig(nz=2, g_hidden=(8, 8), d_hidden=(6, 6), g_batch_norm=True, d_maxout_pieces=5,
+                         init="normal", batch_size=8, pack=4)
+    generator, discriminator = build_generator(config, seed=0), build_discriminator(config, seed=0)
+    hidden = [generator.get_layer(f"dense{i}") for i in (1, 2)]
+    assert all(not layer.use_bias for layer in hidden)  # batch norm follows: no bias, as in PacGAN's G
+    assert [generator.get_layer(f"dense{i}_bn").name for i in (1, 2)] == ["dense1_bn", "dense2_bn"]
+    assert generator.get_layer("points").use_bias
+    maxout = discriminator.get_layer("maxout1")
+    assert (maxout.units, maxout.pieces) == (6, 5) and maxout.kernel.shape == (2 * 4, 30)
+    assert abs(float(np.std(np.asarray(maxout.kernel))) - 0.02) < 0.01
+    points = np.asarray(generator([np.zeros((8, 0), np.float32), np.ones((8, 2), np.float32)], training=True))
+    assert points.shape == (8, 2)
+    assert np.asarray(discriminator([points, np.zeros((8, 0), np.float32)])).shape == (2, 1)
 
 
 def test_dataset_batches_empty_conditions_and_mixture_points():
@@ -78,6 +100,11 @@ def test_dataset_batches_empty_conditions_and_mixture_points():
     {"minibatch_discrimination": True},
     {"pack": 4},
     {"unroll_steps": 2},
+    {"generator_steps": 2, "lambda_ms": 1.0},
+    # The PacGAN paper's networks (batch-norm G, maxout D, N(0, 0.02) weights) with its packing
+    # and with the unrolled step (D's maxout weights go through the unrolled updates).
+    {"g_batch_norm": True, "d_maxout_pieces": 3, "init": "normal", "pack": 4},
+    {"g_batch_norm": True, "d_maxout_pieces": 3, "init": "normal", "unroll_steps": 2},
 ])
 def test_every_remedy_trains_and_samples(changes):
     config = GAN2DConfig(**TINY, **changes)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from zoo.layers import MinibatchDiscrimination, TileNoise
+from zoo.layers import Maxout, MinibatchDiscrimination, TileNoise
 
 
 def test_minibatch_discrimination_shape_and_closed_form():
@@ -38,3 +38,22 @@ def test_tile_noise():
     out = np.asarray(TileNoise()(feature_map, vector))
     assert out.shape == (2, 3, 3, 6)
     np.testing.assert_array_equal(out[1, 2, 0, 4:], [3.0, 4.0])
+
+
+def test_maxout_takes_the_max_over_pieces_and_round_trips():
+    import keras
+
+    layer = Maxout(units=2, pieces=3)
+    x = np.array([[1.0, -2.0]], np.float32)
+    layer.build(x.shape)
+    # Unit u, piece p is column u * 3 + p: pieces of unit 0 give 1, -1, 3; of unit 1: -5, 0, -2.
+    kernel = np.array([[1, -1, 1, -1, 0, 0], [0, 0, -1, 2, 0, 1]], np.float32)
+    layer.kernel.assign(kernel)
+    np.testing.assert_allclose(np.asarray(layer(x)), [[3.0, 0.0]])
+    assert layer.compute_output_shape((None, 2)) == (None, 2)
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, Maxout(4, 5, name="m")(inputs))
+    clone = keras.Model.from_config(model.get_config())
+    assert clone.get_layer("m").pieces == 5 and clone.get_layer("m").units == 4
+    with pytest.raises(ValueError, match="units >= 1 and pieces >= 1"):
+        Maxout(0, 5)

@@ -101,3 +101,21 @@ def test_resume_trains_only_the_missing_runs(tmp_path, capsys, load_script, monk
     with pytest.raises(SystemExit):
         bench.main(["--quick", "--out", str(tmp_path / "empty"), "--resume", "--verbose", "0"])
     assert "--resume: no earlier results in" in capsys.readouterr().err
+
+
+def test_pacgan_setting_fills_defaults_and_explicit_flags_win(capsys, load_script):
+    bench = load_script("bench/mode_collapse.py")
+    args = bench.parse_args(["--setting", "pacgan", "--steps", "30"])
+    assert (args.nz, args.g_hidden, args.d_hidden) == (2, (400,) * 4, (200,) * 3)
+    assert (args.g_batch_norm, args.d_maxout_pieces, args.init) == (True, 5, "normal")
+    assert (args.learning_rate, args.beta1, args.batch_size, args.steps) == (1e-4, 0.8, 100, 30)
+    config = bench.method_config("pacgan4", "grid25", 0, args)
+    assert (config.nz, config.beta_1, config.pack, config.d_maxout_pieces, config.g_batch_norm) == (2, 0.8, 4, 5, True)
+    small = bench.parse_args([])
+    assert (small.nz, small.g_batch_norm, small.d_maxout_pieces, small.init, small.beta1) == (256, False, 1, "orthogonal", 0.5)
+    assert bench.parse_args(["--setting", "pacgan", "--no-g-batch-norm"]).g_batch_norm is False
+    with pytest.raises(SystemExit, match="pacgan4 on grid25: batch_size 30 is not a multiple of pack 4"):
+        bench.method_config("pacgan4", "grid25", 0, bench.parse_args(["--batch-size", "30"]))
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--nz", "0"])
+    assert "--nz and --d-maxout-pieces must be >= 1" in capsys.readouterr().err

@@ -25,7 +25,7 @@ from keras import layers, ops
 
 from zoo.base import MS_EPS, ConditionalGAN, make_adam
 from zoo.config import ModelConfig
-from zoo.layers import MinibatchDiscrimination
+from zoo.layers import Maxout, MinibatchDiscrimination
 from zoo.losses import mode_seeking_loss
 from zoo.unrolled import INNER_OPTIMIZERS, check_inner_optimizer, unrolled_train_step
 
@@ -69,6 +69,19 @@ class GAN2DConfig(RemedyConfig):
     g_hidden: tuple = (128, 128)
     d_hidden: tuple = (128,)
     learning_rate: float = 1e-3
+    # The PacGAN code's 2-D networks (fjxmlzn/PacGAN, synthetic_data_experiments): G hidden
+    # layers without bias + batch norm + ReLU, D hidden layers maxout with 5 pieces, weights
+    # N(0, 0.02), nz 2. Off by default (the unrolled-GAN paper's networks above).
+    g_batch_norm: bool = False
+    d_maxout_pieces: int = 1
+    init: str = "orthogonal"
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.d_maxout_pieces < 1:
+            raise ValueError(f"d_maxout_pieces must be >= 1 (1 = ReLU units), got {self.d_maxout_pieces}")
+        if self.init not in INITS:
+            raise ValueError(f"unknown init {self.init!r}; known: {', '.join(INITS)}")
 
 
 def check_remedy_fields(config):
@@ -87,7 +100,12 @@ def check_remedy_fields(config):
         raise ValueError(f"unknown inner optimizer {config.inner_optimizer!r}; known: {', '.join(INNER_OPTIMIZERS)}")
 
 
-def _init(seed):
+INITS = ("orthogonal", "normal")
+
+
+def _init(seed, kind="orthogonal"):
+    if kind == "normal":
+        return keras.initializers.RandomNormal(stddev=0.02, seed=seed)
     return keras.initializers.Orthogonal(gain=0.8, seed=seed)
 
 
@@ -97,9 +115,14 @@ def build_generator(config, seed=None):
     z = keras.Input((config.nz,), name="z")
     x = layers.Concatenate()([z, condition])
     for i, width in enumerate(config.g_hidden):
-        x = layers.Dense(width, activation="relu", kernel_initializer=_init(_offset(seed, i)),
-                         name=f"dense{i + 1}")(x)
-    points = layers.Dense(2, kernel_initializer=_init(_offset(seed, 50)), dtype="float32", name="points")(x)
+        init = _init(_offset(seed, i), config.init)
+        if config.g_batch_norm:
+            x = layers.Dense(width, use_bias=False, kernel_initializer=init, name=f"dense{i + 1}")(x)
+            x = layers.ReLU()(layers.BatchNormalization(name=f"dense{i + 1}_bn")(x))
+        else:
+            x = layers.Dense(width, activation="relu", kernel_initializer=init, name=f"dense{i + 1}")(x)
+    points = layers.Dense(2, kernel_initializer=_init(_offset(seed, 50), config.init), dtype="float32",
+                          name="points")(x)
     return keras.Model([condition, z], points, name="generator2d")
 
 
@@ -133,11 +156,15 @@ def build_discriminator(config, seed=None):
     if config.pack > 1:
         x = PackSamples(config.pack, name="pack")(x)
     for i, width in enumerate(config.d_hidden):
-        x = layers.Dense(width, activation="relu", kernel_initializer=_init(_offset(seed, 100 + i)),
-                         name=f"dense{i + 1}")(x)
+        init = _init(_offset(seed, 100 + i), config.init)
+        if config.d_maxout_pieces > 1:
+            x = Maxout(width, config.d_maxout_pieces, kernel_initializer=init, name=f"maxout{i + 1}")(x)
+        else:
+            x = layers.Dense(width, activation="relu", kernel_initializer=init, name=f"dense{i + 1}")(x)
     if config.minibatch_discrimination:
         x = MinibatchDiscrimination(config.mbd_kernels, config.mbd_kernel_dim, name="minibatch_discrimination")(x)
-    logits = layers.Dense(1, kernel_initializer=_init(_offset(seed, 150)), dtype="float32", name="logit")(x)
+    logits = layers.Dense(1, kernel_initializer=_init(_offset(seed, 150), config.init), dtype="float32",
+                          name="logit")(x)
     return keras.Model([points, condition], logits, name="discriminator2d")
 
 

@@ -1,4 +1,4 @@
-"""Reusable Keras layers: minibatch discrimination, noise injection."""
+"""Reusable Keras layers: minibatch discrimination, noise injection, maxout."""
 import keras
 from keras import ops
 
@@ -63,3 +63,36 @@ class TileNoise(keras.layers.Layer):
 
     def compute_output_shape(self, feature_map_shape, vector_shape):
         return (*feature_map_shape[:3], feature_map_shape[3] + vector_shape[-1])
+
+
+@keras.saving.register_keras_serializable(package="msgan_zoo")
+class Maxout(keras.layers.Layer):
+    """Maxout (Goodfellow et al. 2013): ``units`` outputs, each the max of ``pieces`` affine maps.
+
+    ``(N, A) -> (N, units)``; the discriminator unit of the VEEGAN and PacGAN 2-D experiments
+    (Blocks' ``LinearMaxout``: 200 units x 5 pieces).
+    """
+
+    def __init__(self, units, pieces=5, kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        if units < 1 or pieces < 1:
+            raise ValueError(f"Maxout needs units >= 1 and pieces >= 1, got {units} and {pieces}")
+        self.units = int(units)
+        self.pieces = int(pieces)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], self.units * self.pieces),
+                                      initializer=self.kernel_initializer)
+        self.bias = self.add_weight(name="bias", shape=(self.units * self.pieces,), initializer="zeros")
+
+    def call(self, x):
+        y = ops.matmul(x, self.kernel) + self.bias
+        return ops.max(ops.reshape(y, (-1, self.units, self.pieces)), axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "pieces": self.pieces,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
