@@ -203,9 +203,11 @@ def load_finished(out, args):
     if not path.is_file():
         raise ValueError(f"--resume: no earlier results in {out} (missing {path.name})")
     report = json.loads(path.read_text())
-    before = report.get("setting", {})
-    now = {k: v for k, v in vars(args).items() if k in _RESUME_KEYS}
-    changed = [k for k in _RESUME_KEYS if json.loads(json.dumps(now.get(k))) != before.get(k)]
+    # A key missing from an older file had its default then (the flag did not exist yet).
+    defaults = json.loads(json.dumps({k: v for k, v in vars(parse_args([])).items() if k in _RESUME_KEYS}))
+    before = {**defaults, **report.get("setting", {})}
+    now = json.loads(json.dumps({k: v for k, v in vars(args).items() if k in _RESUME_KEYS}))
+    changed = [k for k in _RESUME_KEYS if now.get(k) != before.get(k)]
     if changed:
         raise ValueError(f"--resume: {path} was made with another setting ({', '.join(changed)} differ)")
     # _json_safe wrote inf/nan as null: read them back (an infinite KL is a run that hit no mode).

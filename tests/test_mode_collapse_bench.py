@@ -94,6 +94,16 @@ def test_resume_trains_only_the_missing_runs(tmp_path, capsys, load_script, monk
     bench.main(argv + ["--resume"])  # everything finished: nothing is trained again
     assert calls == []
 
+    # A file written before a flag existed: the missing key counts as that flag's default.
+    older = json.loads((tmp_path / "mode_collapse.json").read_text())
+    del older["setting"]["d_maxout_pieces"]
+    (tmp_path / "mode_collapse.json").write_text(json.dumps(older))
+    bench.main(argv + ["--resume"])
+    assert calls == []
+    with pytest.raises(SystemExit):
+        bench.main(argv + ["--resume", "--d-maxout-pieces", "3"])
+    assert "(d_maxout_pieces differ)" in capsys.readouterr().err
+
     with pytest.raises(SystemExit) as exit_info:
         bench.main(argv + ["--resume", "--lambda-ms", "2"])
     assert exit_info.value.code == 2
