@@ -2,7 +2,9 @@
 
 The networks follow the unrolled-GAN paper's 2-D experiments (Metz et al. 2017, app. A):
 G = ``z (nz 256) -> 128 -> 128 -> 2`` (ReLU, linear output), D = ``x -> 128 -> ... -> 1``
-(ReLU), orthogonal initialisation with gain 0.8, Adam with beta_1 = 0.5.
+(ReLU), orthogonal initialisation with gain 0.8, Adam with beta_1 = 0.5. The PacGAN paper's
+networks are options of the same config (``nz=2``, ``g_batch_norm``, ``d_maxout_pieces=5``,
+``init="normal"``, ``beta_1=0.8``; ``bench/mode_collapse.py --setting pacgan``).
 
 The model is a :class:`zoo.base.ConditionalGAN` whose condition is *empty*: shape ``(N, 0)``.
 So the remedies are the library's own pieces, switched by the config:
