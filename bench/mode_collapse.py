@@ -202,7 +202,11 @@ def load_finished(out, args):
     path = out / "mode_collapse.json"
     if not path.is_file():
         raise ValueError(f"--resume: no earlier results in {out} (missing {path.name})")
-    report = json.loads(path.read_text())
+    try:
+        report = json.loads(path.read_text())
+        report["runs"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"--resume: {path} is not a results file of this benchmark ({error})") from None
     # A key missing from an older file had its default then (the flag did not exist yet).
     defaults = json.loads(json.dumps({k: v for k, v in vars(parse_args([])).items() if k in _RESUME_KEYS}))
     before = {**defaults, **report.get("setting", {})}
@@ -354,6 +358,9 @@ def main(argv=None):
 
         if not set_threads(args.threads, inter_op=True):
             print(f"note: TF already initialised, --threads {args.threads} ignored", file=sys.stderr)
+    for dataset in args.datasets:  # every config is checked before any training starts
+        for method in args.methods:
+            method_config(method, dataset, 0, args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     machine = machine_line()

@@ -119,11 +119,14 @@ def method_config(method, seed, args):
     changes = dict(METHODS[method])
     if method == "ms":
         changes["lambda_ms"] = args.lambda_ms
-    return StackedMNISTConfig(name=f"{method}_stacked_mnist", seed=seed, steps=args.steps,
-                              batch_size=args.batch_size, learning_rate=args.learning_rate,
-                              lr_final_fraction=args.lr_final_fraction,
-                              architecture=args.architecture, generator_steps=args.generator_steps,
-                              g_width=args.g_width, d_width=args.d_width, **changes)
+    try:
+        return StackedMNISTConfig(name=f"{method}_stacked_mnist", seed=seed, steps=args.steps,
+                                  batch_size=args.batch_size, learning_rate=args.learning_rate,
+                                  lr_final_fraction=args.lr_final_fraction,
+                                  architecture=args.architecture, generator_steps=args.generator_steps,
+                                  g_width=args.g_width, d_width=args.d_width, **changes)
+    except ValueError as error:  # e.g. a batch size that is not a multiple of the pack
+        raise SystemExit(f"stacked_mnist.py: error: {method}: {error}") from None
 
 
 def count_modes(images, args):
@@ -274,6 +277,8 @@ def set_threads(threads):
 
 def main(argv=None):
     args, parser = parse_args(argv)
+    for method in args.methods:  # every config is checked before any training starts
+        method_config(method, 0, args)
     set_threads(args.threads)
     from training.machine import machine_line
     from zoo.stacked_mnist import load_mnist, split_mnist, stack_digits

@@ -111,6 +111,19 @@ def test_resume_trains_only_the_missing_runs(tmp_path, capsys, load_script, monk
     with pytest.raises(SystemExit):
         bench.main(["--quick", "--out", str(tmp_path / "empty"), "--resume", "--verbose", "0"])
     assert "--resume: no earlier results in" in capsys.readouterr().err
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "mode_collapse.json").write_text("{not json")
+    with pytest.raises(SystemExit):
+        bench.main(["--quick", "--out", str(tmp_path / "broken"), "--resume", "--verbose", "0"])
+    assert "is not a results file of this benchmark" in capsys.readouterr().err
+
+
+def test_a_bad_config_stops_before_any_training(tmp_path, load_script, monkeypatch):
+    bench = load_script("bench/mode_collapse.py")
+    monkeypatch.setattr(bench, "train", lambda *a, **k: pytest.fail("trained before checking every config"))
+    with pytest.raises(SystemExit, match="pacgan4 on ring8: batch_size 30 is not a multiple of pack 4"):
+        bench.main(["--datasets", "ring8", "--methods", "gan,pacgan4", "--batch-size", "30", "--seeds", "1",
+                    "--out", str(tmp_path), "--verbose", "0"])
 
 
 def test_pacgan_setting_fills_defaults_and_explicit_flags_win(capsys, load_script):

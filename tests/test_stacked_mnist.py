@@ -310,3 +310,13 @@ def test_pacgan_setting_fills_defaults_and_explicit_flags_win(tmp_path, capsys, 
     with pytest.raises(SystemExit):
         bench.parse_args(["--generator-steps", "0", "--classifier", str(classifier)])
     assert "--generator-steps, --g-width and --d-width must be >= 1" in capsys.readouterr().err
+
+
+
+def test_a_bad_config_stops_before_any_training(tmp_path, load_script):
+    bench = load_script("bench/stacked_mnist.py")
+    classifier = tmp_path / "c.keras"
+    classifier.write_bytes(b"")
+    with pytest.raises(SystemExit, match="pacgan2: batch_size 33 is not a multiple of pack 2"):
+        bench.main(["--methods", "gan,pacgan2", "--batch-size", "33", "--classifier", str(classifier),
+                    "--mnist-dir", str(tmp_path / "nowhere")])
