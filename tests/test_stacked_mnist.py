@@ -312,7 +312,6 @@ def test_pacgan_setting_fills_defaults_and_explicit_flags_win(tmp_path, capsys, 
     assert "--generator-steps, --g-width and --d-width must be >= 1" in capsys.readouterr().err
 
 
-
 def test_a_bad_config_stops_before_any_training(tmp_path, load_script):
     bench = load_script("bench/stacked_mnist.py")
     classifier = tmp_path / "c.keras"
