@@ -47,6 +47,9 @@ def test_label_protocol_end_to_end_ms_is_more_diverse(tmp_path, shipped_copies, 
     assert "FID-digits" in report["protocol"]["features"]
     out = capsys.readouterr().out
     assert "K=5" in out and "60 generated" in out and "machine:" in out and "n_init" in out
+    # Each progress bar is named: the reference pass, then one line per model before its scoring.
+    assert "reference: " in out and "10 classes" in out
+    assert out.index(f"scoring {baseline}") < out.index(f"scoring {ms}") < out.index("machine:")
     assert len(list((tmp_path / "plots").glob("ndb_class_*.png"))) == 10
     card = (Path(ms) / "README.md").read_text()
     assert "<!-- metrics:start -->" in card and "<!-- diversity:start -->" in card

@@ -251,10 +251,17 @@ def check_lpips_size(lpips, image_size):
                          f"these are {image_size[0]}x{image_size[1]} (pass --lpips-net none)")
 
 
-def evaluate_models(protocol, samplers):
-    """``{label: sampler}`` -> the JSON-ready report: the protocol and every model's results."""
-    return {"protocol": protocol.describe(),
-            "models": {label: protocol.evaluate(sampler) for label, sampler in samplers.items()}}
+def evaluate_models(protocol, samplers, log=print):
+    """``{label: sampler}`` -> the JSON-ready report: the protocol and every model's results.
+
+    ``log`` names each model before its progress bar (``None``: silent).
+    """
+    models = {}
+    for label, sampler in samplers.items():
+        if log is not None:
+            log(f"scoring {label}")
+        models[label] = protocol.evaluate(sampler)
+    return {"protocol": protocol.describe(), "models": models}
 
 
 def format_table(report):
@@ -434,6 +441,8 @@ def build_protocol(args, sampler):
     if args.preset == "label":
         images, labels = label_data(config, args.data_dir, args.real_count, args.seed)
         lpips = make_lpips(args.lpips_net, args.lpips_weights, images.shape[1:])
+        print(f"reference: {len(images)} training images, {len(config.class_names)} classes "
+              f"({'features and ' if features is not None else ''}K={args.k} NDB bins per class)")
         return LabelProtocol(images, labels, config.class_names, features, args.samples_per_class, args.k,
                              args.seed, args.alpha, PRESETS["label"]["diversity_samples"], lpips, args.lpips_pairs,
                              args.ndb_n_init)
@@ -455,6 +464,8 @@ def build_protocol(args, sampler):
             raise FileNotFoundError(f"condition file not found: {path}")
         conditions = [line.strip() for line in path.read_text().splitlines() if line.strip()][:args.conditions]
         real = image_folder_uint8(args.real_dir, args.real_count, getattr(config, "image_size", None))
+    print(f"reference: {len(real)} training images, {len(conditions)} {args.preset} conditions "
+          f"({'features and ' if features is not None else ''}K={args.k} NDB bins)")
     return ConditionProtocol(args.preset, conditions, real, features, lpips, args.samples_per_condition,
                              args.lpips_pairs, args.k, args.seed, args.alpha, args.ndb_n_init)
 
