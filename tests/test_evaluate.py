@@ -51,6 +51,7 @@ def test_label_protocol_end_to_end_ms_is_more_diverse(tmp_path, shipped_copies, 
     assert "reference: " in out and "10 classes" in out
     assert out.index(f"scoring {baseline}") < out.index(f"scoring {ms}") < out.index("machine:")
     assert len(list((tmp_path / "plots").glob("ndb_class_*.png"))) == 10
+    assert len(list((tmp_path / "plots").glob("ndb_centers_class_*.png"))) == 10
     card = (Path(ms) / "README.md").read_text()
     assert "<!-- metrics:start -->" in card and "<!-- diversity:start -->" in card
     assert "--samples-per-class 60" in card and f"{ms_metrics['l1_diversity']:.4f}" in card

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from zoo.metrics import ndb_jsd
-from zoo.metrics.ndb import (fit_bins, jensen_shannon_divergence, load_bins, plot_bin_proportions,
-                             two_proportions_z_test)
+from zoo.metrics.ndb import (fit_bins, jensen_shannon_divergence, load_bins, plot_bin_centers, plot_bin_proportions,
+                             ranked_bins, two_proportions_z_test)
 
 K = 8
 
@@ -130,3 +130,36 @@ def test_kmeans_labels_is_scikit_learns_kmeans_with_restarts(seed):
     ours = kmeans_labels(x, 10, seed=seed, n_init=10)
     assert ours.shape == (400,) and ours.dtype == np.int64
     assert adjusted_rand_score(reference, ours) == 1.0
+
+
+def dark_and_bright(count, seed, bright_fraction):
+    """8x8x1 images in [-1, 1]: dark ones near -0.8, bright ones near +0.8, a little noise."""
+    rng = np.random.default_rng(seed)
+    bright = rng.random(count) < bright_fraction
+    base = np.where(bright, 0.8, -0.8)[:, None, None, None]
+    return np.clip(base + 0.05 * rng.standard_normal((count, 8, 8, 1)), -1, 1)
+
+
+def test_ranked_bins_and_the_centre_picture_show_what_a_model_overfills(tmp_path):
+    from PIL import Image
+
+    bins = fit_bins(dark_and_bright(1000, 0, 0.5), k=2, seed=0)
+    bright_bin = int(np.argmax(bins.centers.mean(axis=1)))
+    result = bins.evaluate(dark_and_bright(400, 1, 0.95))  # far too many bright images
+    over, under = ranked_bins(result, top=4)
+    assert over.tolist() == [bright_bin] and under.tolist() == [1 - bright_bin]
+    # A model that fills the bins like the training set has nothing to show.
+    fair = bins.evaluate(dark_and_bright(400, 2, 0.5))
+    assert [len(side) for side in ranked_bins(fair)] == [0, 0]
+
+    scale = 4
+    path = plot_bin_centers(bins, [result, fair], tmp_path / "centers.png", (8, 8, 1), title="test",
+                            labels=["skewed", "fair"], top=4, scale=scale)
+    with Image.open(path) as image:
+        pixels = np.asarray(image.convert("L"))
+    # First row, first thumbnail = the bright centre; first thumbnail after the gap = the dark one.
+    y, x_over = 20 + 14 + scale * 4, 4 + scale * 4
+    x_under = 4 + 4 * (max(8 * scale, 84) + 4) + 24 + scale * 4
+    assert pixels[y, x_over] > 200 and pixels[y, x_under] < 40
+    with pytest.raises(ValueError, match="image_shape"):
+        plot_bin_centers(bins, result, tmp_path / "bad.png", (4, 4, 1))

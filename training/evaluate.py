@@ -23,8 +23,9 @@ Presets (counts default to the paper's; pass smaller ones for CPU runs and tests
 
 Reference statistics (real features, NDB bins) are computed once and shared by every model of a
 run, so ``--baseline`` compares two models on identical bins. Output: a console table where each
-row names its protocol, ``--json`` with everything, ``--plot-dir`` with the NDB bar charts, and
-``--write-cards`` puts the table into the models' cards (section ``metrics``).
+row names its protocol, ``--json`` with everything, ``--plot-dir`` with the NDB bar charts and
+the centres of the bins each model over- or under-fills (what kind of image it makes too often
+or too rarely), and ``--write-cards`` puts the table into the models' cards (section ``metrics``).
 """
 import argparse
 import json
@@ -38,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from zoo.metrics.diversity import lpips_diversity, mean_pairwise_l1  # noqa: E402
 from zoo.metrics.fid import feature_statistics, frechet_distance, kid  # noqa: E402
-from zoo.metrics.ndb import DEFAULT_N_INIT, fit_bins, plot_bin_proportions  # noqa: E402
+from zoo.metrics.ndb import DEFAULT_N_INIT, fit_bins, plot_bin_centers, plot_bin_proportions  # noqa: E402
 
 PRESETS = {
     "label": {"samples_per_class": 5000, "k": 100, "diversity_samples": 50, "lpips_pairs": 50},
@@ -99,6 +100,7 @@ class LabelProtocol:
         self.n_init = n_init
         self.diversity_samples = min(diversity_samples, samples_per_class)
         self.lpips_pairs, self.image_size = lpips_pairs, tuple(real_images.shape[1:3])
+        self.image_shape = tuple(real_images.shape[1:])  # what the NDB bins' centres reshape to
         if lpips is not None:
             check_lpips_size(lpips, self.image_size)
         self.real_features, self.bins = [], []
@@ -192,6 +194,7 @@ class ConditionProtocol:
         self.seed, self.alpha, self.real_count, self.n_init = seed, alpha, len(real_images), n_init
         self.real_features = features(real_images) if features is not None else None
         self.bins = fit_bins(to_unit(real_images), k=k, seed=seed, n_init=n_init)
+        self.image_shape = tuple(np.shape(real_images)[1:])
 
     def describe(self):
         features = self.features.name if self.features is not None else "none"
@@ -324,7 +327,8 @@ def parse_args(argv=None):
     parser.add_argument("--lpips-weights", help="LPIPS .npz (default: the shipped AlexNet v0.1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the full report here")
-    parser.add_argument("--plot-dir", help="write NDB bin-proportion PNGs here")
+    parser.add_argument("--plot-dir", help="write the NDB PNGs here: bin proportions and the centres of the bins "
+                        "each model over- and under-fills")
     parser.add_argument("--write-cards", action="store_true", help="put the table into the models' cards (section 'metrics')")
     args = parser.parse_args(argv)
     for key, value in PRESETS[args.preset].items():
@@ -471,17 +475,25 @@ def build_protocol(args, sampler):
 
 
 def write_plots(report, protocol, plot_dir):
+    """Per class (label) or once (image/text): the bin-proportion chart and the bin-centre picture."""
     plot_dir = Path(plot_dir)
-    labels = list(report["models"])
+    models = list(report["models"])
+    labels = [Path(m).name or m for m in models]  # a model directory's name, not its whole path
+    keys = ("train_proportions", "generated_proportions", "different_bins")
     if isinstance(protocol, LabelProtocol):
         for c, name in enumerate(protocol.class_names):
-            results = [{**{k: np.asarray(v) for k, v in report["models"][m]["per_condition"][c].items()
-                           if k.endswith("proportions") or k == "different_bins"}} for m in labels]
-            plot_bin_proportions(results, plot_dir / f"ndb_class_{name}.png",
-                                 title=f"class {name}: K={protocol.k} bins, train vs generated", labels=labels)
+            results = [{k: np.asarray(report["models"][m]["per_condition"][c][k]) for k in keys} for m in models]
+            title = f"class {name}: K={protocol.k} bins, train vs generated"
+            plot_bin_proportions(results, plot_dir / f"ndb_class_{name}.png", title=title, labels=labels)
+            plot_bin_centers(protocol.bins[c], results, plot_dir / f"ndb_centers_class_{name}.png",
+                             protocol.image_shape, title=f"class {name}: K={protocol.k} bins", labels=labels,
+                             scale=max(1, 96 // protocol.image_shape[1]))
     else:
-        results = [{k: np.asarray(v) for k, v in report["models"][m]["ndb_bins"].items()} for m in labels]
-        plot_bin_proportions(results, plot_dir / "ndb.png", title=f"{protocol.name}: K={protocol.k} bins", labels=labels)
+        results = [{k: np.asarray(report["models"][m]["ndb_bins"][k]) for k in keys} for m in models]
+        title = f"{protocol.name}: K={protocol.k} bins"
+        plot_bin_proportions(results, plot_dir / "ndb.png", title=title, labels=labels)
+        plot_bin_centers(protocol.bins, results, plot_dir / "ndb_centers.png", protocol.image_shape, title=title,
+                         labels=labels, scale=max(1, 96 // protocol.image_shape[1]))
 
 
 def paper_deviations(protocol):

@@ -13,11 +13,11 @@ from zoo.metrics.diversity import (lpips_diversity, mean_pairwise_l1, per_condit
 from zoo.metrics.fid import (InceptionGraph, KerasFeatures, feature_statistics, fid_from_features,
                              frechet_distance, kid)
 from zoo.metrics.lpips import LPIPS, alexnet_features
-from zoo.metrics.ndb import NDBBins, fit_bins, load_bins, ndb_jsd, plot_bin_proportions
+from zoo.metrics.ndb import NDBBins, fit_bins, load_bins, ndb_jsd, plot_bin_centers, plot_bin_proportions
 
 __all__ = [
     "frechet_distance", "kid", "ndb_jsd", "LPIPS", "alexnet_features",
     "feature_statistics", "fid_from_features", "InceptionGraph", "KerasFeatures",
-    "NDBBins", "fit_bins", "load_bins", "plot_bin_proportions",
+    "NDBBins", "fit_bins", "load_bins", "plot_bin_centers", "plot_bin_proportions",
     "mean_pairwise_l1", "per_condition_l1_diversity", "lpips_diversity", "random_pairs",
 ]

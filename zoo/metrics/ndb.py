@@ -288,6 +288,77 @@ def plot_bin_proportions(results, path, title="NDB bins", labels=None):
     return path
 
 
+def ranked_bins(result, top=8):
+    """The bins a model fills most wrongly: ``(over, under)`` index arrays, at most ``top`` each.
+
+    ``over``: bins the z-test marks different where the model puts *more* samples than the
+    training set, largest excess first; ``under``: different bins it under-fills, largest
+    shortfall first. Bins not marked different never appear.
+    """
+    train = np.asarray(result["train_proportions"])
+    excess = np.asarray(result["generated_proportions"]) - train
+    different = np.asarray(result["different_bins"], bool)
+    over = [b for b in np.argsort(-excess, kind="stable") if different[b] and excess[b] > 0][:top]
+    under = [b for b in np.argsort(excess, kind="stable") if different[b] and excess[b] < 0][:top]
+    return np.asarray(over, np.int64), np.asarray(under, np.int64)
+
+
+def plot_bin_centers(bins, results, path, image_shape, value_range=(-1.0, 1.0), title="NDB bins", labels=None,
+                     top=8, scale=3):
+    """PNG of *what* each model over- and under-fills: the centres of its most wrongly filled bins.
+
+    A bin's centre is the mean of its training images, so on image bins it shows the colour and
+    layout the bin stands for. One row per model: up to ``top`` over-filled bins (largest excess
+    first), a gap, then up to ``top`` under-filled ones; under each thumbnail the generated vs
+    training proportion in percent (``g 7.9 / t 1.7``).
+
+    Args:
+        bins: the :class:`NDBBins` every result was scored against (fitted on images).
+        results: one :meth:`NDBBins.evaluate` dict or a list of them.
+        path: output ``.png``.
+        image_shape: ``(H, W)`` or ``(H, W, C)`` of the images the bins were fitted on.
+        value_range: the range the images were in when the bins were fitted (``[-1, 1]`` in
+            ``training/evaluate.py``).
+        title, labels: a line above the rows; the row names (default ``model 1``, ...).
+        top: thumbnails per side and row.
+        scale: integer upscaling of each thumbnail.
+    """
+    from PIL import Image, ImageDraw
+
+    results = [results] if isinstance(results, dict) else list(results)
+    labels = labels or [f"model {i + 1}" for i in range(len(results))]
+    shape = tuple(image_shape)
+    if int(np.prod(shape)) != bins.dims:
+        raise ValueError(f"image_shape {shape} has {int(np.prod(shape))} values, the bins were fitted on {bins.dims}")
+    low, high = value_range
+    height, width = shape[0] * scale, shape[1] * scale
+    cell_w, cell_h, name_h, gap, left = max(width, 84) + 4, height + 16, 14, 24, 4
+    canvas_w = left + 2 * top * cell_w + gap
+    canvas_h = 20 + len(results) * (name_h + cell_h) + 4
+    image = Image.new("RGB", (canvas_w, canvas_h), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((left, 4), title, fill="black")
+    for row, (result, label) in enumerate(zip(results, labels)):
+        y = 20 + row * (name_h + cell_h)
+        draw.text((left, y), f"{label}: over-filled bins | under-filled bins (g = generated %, t = training %)",
+                  fill="black")
+        over, under = ranked_bins(result, top)
+        for side, chosen in enumerate((over, under)):
+            for i, b in enumerate(chosen):
+                x = left + side * (top * cell_w + gap) + i * cell_w
+                center = bins.centers[b] * bins.std + bins.mean
+                pixels = np.clip((center - low) / (high - low), 0.0, 1.0).reshape(shape)
+                pixels = np.round(pixels * 255).astype(np.uint8)
+                thumb = Image.fromarray(pixels.squeeze(-1) if pixels.ndim == 3 and pixels.shape[-1] == 1 else pixels)
+                image.paste(thumb.convert("RGB").resize((width, height), Image.NEAREST), (x, y + name_h))
+                draw.text((x, y + name_h + height + 2),
+                          f"g {100 * result['generated_proportions'][b]:.1f} / t {100 * result['train_proportions'][b]:.1f}",
+                          fill=(214, 39, 40) if side == 0 else (31, 119, 180))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    return path
+
+
 def summary(result):
     """The JSON-friendly scalars of an :meth:`NDBBins.evaluate` dict."""
     return {"ndb": result["ndb"], "ndb_ratio": result["ndb_ratio"], "jsd": result["jsd"], "k": result["k"],
