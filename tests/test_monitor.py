@@ -118,6 +118,31 @@ def test_monitor_runs_inside_fit_of_a_zoo_gan_and_logs_to_history():
     assert "collapse_alerts" in info["history"]
 
 
+def test_a_resumed_monitor_keeps_the_runs_early_value_and_measures_drift_across_the_restart():
+    model = FakeZooModel(ScaledNoiseGenerator(1.0))
+    first = _monitor()
+    logs = run_epochs(first, model, 2, noise_scales=[1.0, 0.9])
+    records = [{"epoch": e + 1, **log} for e, log in enumerate(logs)]
+    assert records[0]["sample_drift"] == 0.0  # a process's first epoch has no previous samples
+
+    # A new process at epoch 3 whose generator has collapsed to 5 % of the early noise.
+    model.generator.noise_scale = 0.05
+    resumed = _monitor()
+    assert resumed.resume_from(records) == 2
+    resumed.set_model(model)
+    resumed.on_train_begin()
+    resumed.on_epoch_end(2, {"d_loss": 1.3, "g_loss": 0.7})
+    assert [(epoch, kind) for epoch, kind, _ in resumed.alerts] == [(3, "collapse")]
+    assert resumed.history["diversity"][:2] == first.history["diversity"]
+    # The generator did not change since the restart: the drift is measured, and it is 0.
+    assert resumed.history["sample_drift"][-1] == 0.0 and np.isnan(resumed.history["sample_drift"][0])
+
+    # Without the records, the collapsed generator's own first epoch is the reference: no alert.
+    fresh = _monitor()
+    run_epochs(fresh, model, 1)
+    assert fresh.alerts == []
+
+
 def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="samples_per_condition"):
         ModeCollapseMonitor(np.eye(2), samples_per_condition=1)

@@ -10,6 +10,7 @@ minutes). Every run writes into ``--out``:
 * at the end ``generator.weights.h5``, ``config.json`` and a model card ``README.md``.
 """
 import argparse
+import json
 import os
 import shlex
 import sys
@@ -91,7 +92,6 @@ def resolve_config(args):
 def _field_overrides(items, config):
     """``--set FIELD=VALUE`` pairs as a dict; values parsed as JSON when they can be (64, 0.5, true)."""
     import dataclasses
-    import json
 
     fields = {f.name for f in dataclasses.fields(config)}
     changes = {}
@@ -158,6 +158,10 @@ def main(argv=None):
     grid = SampleGrid(grid_conditions, out / "samples", columns=10)
     monitor = [] if args.no_monitor else [ModeCollapseMonitor(
         grid_conditions, samples_per_condition=8, log_dir=out / "logs" / "mode_collapse", verbose=args.verbose)]
+    if monitor and initial_epoch and (out / "history.jsonl").is_file():
+        # Keep the run's early diversity as the collapse reference and the drift across the restart.
+        records = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines() if line.strip()]
+        monitor[0].resume_from([r for r in records if r.get("epoch", 0) <= initial_epoch])
     callbacks = [grid, *monitor, checkpoint, History(out / "history.jsonl"),
                  keras.callbacks.TensorBoard(str(out / "logs"), update_freq="epoch")]
 

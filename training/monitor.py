@@ -113,7 +113,39 @@ class ModeCollapseMonitor(keras.callbacks.Callback):
         self.loss_history = {k: [] for k in self.loss_keys}
         self.alerts = []
         self._previous = None
+        self._resumed = False
         self._writer = None
+
+    def resume_from(self, records):
+        """Continue the run an earlier process logged: ``records`` are its epochs' logs.
+
+        ``records``: dicts with ``epoch`` (1-based) and this callback's keys, e.g. the lines of
+        ``fit.py``'s ``history.jsonl`` up to the checkpoint being resumed. The diversity and loss
+        histories are restored, so the early value a collapse is measured against stays the
+        run's first epochs and the oscillation window spans the restart; and at the start of
+        training the restored generator's samples become the previous epoch's, so the first
+        resumed epoch gets a real ``sample_drift`` instead of none.
+        """
+        by_epoch = {}
+        for record in records:
+            if "epoch" in record and "diversity" in record:
+                by_epoch[int(record["epoch"])] = record
+        for epoch in sorted(by_epoch):
+            record = by_epoch[epoch]
+            self.history["diversity"].append(float(record["diversity"]))
+            self.history["diversity_min"].append(float(record.get("diversity_min", record["diversity"])))
+            # The first epoch of a process logs 0.0 for "no previous samples": keep it unknown.
+            drift = float(record.get("sample_drift", math.nan))
+            self.history["sample_drift"].append(math.nan if epoch == 1 else drift)
+            for key in self.loss_keys:
+                if key in record:
+                    self.loss_history[key].append(float(record[key]))
+        self._resumed = bool(by_epoch)
+        return len(by_epoch)
+
+    def on_train_begin(self, logs=None):
+        if self._resumed and self._previous is None:
+            self._previous = self.fixed_samples()
 
     # -- measuring -----------------------------------------------------------------------
     def fixed_samples(self):
