@@ -46,6 +46,16 @@ def test_resume_continues_from_the_checkpoint(trained, capsys):
     assert [json.loads(line)["epoch"] for line in history] == [1, 2]
 
 
+def test_fit_prints_no_keras_shuffle_warning(tmp_path):
+    # The tf.data pipeline shuffles; fit() must not make Keras warn that it ignores shuffle=True.
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit.main(["--out", str(tmp_path / "run"), *TINY_ARGS])
+    assert not [w for w in caught if "shuffle" in str(w.message)]
+
+
 def test_steps_per_epoch_repeats_the_data_and_resume_reshuffles(tmp_path):
     # 64 examples, batch 16: one pass is 4 steps; 3 epochs of 6 steps = 4.5 passes, which only
     # works if the data repeats. The card says how many passes the Keras epochs were.

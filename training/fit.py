@@ -166,7 +166,8 @@ def main(argv=None):
                  keras.callbacks.TensorBoard(str(out / "logs"), update_freq="epoch")]
 
     start = time.perf_counter()
-    history = gan.fit(dataset, epochs=config.epochs, initial_epoch=initial_epoch,
+    # shuffle=False: the tf.data pipeline shuffles; Keras would warn that it ignores shuffle=True.
+    history = gan.fit(dataset, epochs=config.epochs, initial_epoch=initial_epoch, shuffle=False,
                       steps_per_epoch=args.steps_per_epoch, callbacks=callbacks, verbose=args.verbose)
     wall_time = time.perf_counter() - start
 

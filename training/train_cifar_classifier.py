@@ -328,7 +328,8 @@ def main(argv=None):
     stop = args.epochs if args.stop_after is None else min(args.epochs, state["epochs_done"] + args.stop_after)
     if state["epochs_done"] < stop:
         # The schedule spans all --epochs; fit's epoch numbers are absolute, so a resumed run continues it.
-        model.fit(train_data, epochs=stop, initial_epoch=state["epochs_done"], verbose=args.verbose,
+        # shuffle=False: the tf.data pipeline shuffles; Keras would warn that it ignores shuffle=True.
+        model.fit(train_data, epochs=stop, initial_epoch=state["epochs_done"], verbose=args.verbose, shuffle=False,
                   callbacks=[EpochCheckpoint(checkpoints, state)])
     if state["epochs_done"] < args.epochs:
         print(f"stopped after epoch {state['epochs_done']} of {args.epochs}; continue with the same command "

@@ -293,7 +293,8 @@ def fit_timed(gan, data, verbose=0, callbacks=(), steps_per_execution=25, jit_co
     gan.compile(jit_compile=jit_compile, steps_per_execution=steps_per_execution)
     timer = _StepTimer(warmup=steps_per_execution)
     start = time.perf_counter()
-    history = gan.fit(data, epochs=1, verbose=verbose, callbacks=[timer, *callbacks])
+    # shuffle=False: the tf.data pipeline draws fresh samples; Keras would warn that it ignores shuffle=True.
+    history = gan.fit(data, epochs=1, verbose=verbose, shuffle=False, callbacks=[timer, *callbacks])
     wall = time.perf_counter() - start
     return {"seconds_per_step": timer.seconds_per_step(), "wall_seconds": wall,
             "history": {k: [float(x) for x in v] for k, v in history.history.items()}}
