@@ -140,6 +140,9 @@ def test_evaluation_table_of_a_card_gives_fid_and_lpips_first():
             "| LPIPS diversity, higher is more diverse (LPIPS v0.1 alex) | 0.15 | 0.31 |\n"
             "| FID, lower is better (FID-AlexNet: conv5) | 214.0 | 172.4 |\n"
             "| L1 diversity, higher is more diverse | 0.05 | 0.13 |\n")
-    assert evaluation_metrics(card, "m") == {"FID": "172.4", "LPIPS diversity": "0.31", "NDB": "46.0000"}
+    # The FID says which features it used: FID-AlexNet is not comparable with an Inception FID.
+    assert evaluation_metrics(card, "m") == {"FID-AlexNet": "172.4", "LPIPS diversity": "0.31", "NDB": "46.0000"}
     assert list(evaluation_metrics(card, "base").values())[0] == "214.0"
     assert evaluation_metrics(card, "absent") == {}
+    inception = card.replace("(FID-AlexNet: conv5)", "(Inception pool3, 2048-d)")
+    assert list(evaluation_metrics(inception, "m").items())[0] == ("FID", "172.4")

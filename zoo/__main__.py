@@ -64,14 +64,20 @@ def evaluation_metrics(card_text, name):
     """``{metric: value}`` from the card's ``evaluate.py`` table (metrics as rows, models as columns).
 
     The metric is the row label up to its first comma or parenthesis (``FID``, ``LPIPS
-    diversity``, ``NDB/K``, ...); FID and LPIPS come first. ``{}`` without such a table.
+    diversity``, ``NDB/K``, ...), except that a FID on other features than Inception is named
+    after them (``FID-AlexNet``, ``FID-digits``, ``FID-CIFAR``: not comparable with an Inception
+    FID); FID and LPIPS come first. ``{}`` without such a table.
     """
     found = {}
     for _, header, cells in table_rows(card_text):
         if name in header[1:] and cells[0].startswith(METRIC_ROWS):
-            found.setdefault(re.split(r",| \(", cells[0])[0].strip(), cells[header.index(name)])
-    order = {"FID": 0, "LPIPS diversity": 1}
-    return dict(sorted(found.items(), key=lambda item: order.get(item[0], 2)))
+            metric = re.split(r",| \(", cells[0])[0].strip()
+            # A FID on other features than Inception names them (FID-AlexNet, FID-digits, FID-CIFAR).
+            features = re.search(r"\((FID-[\w]+)", cells[0]) if metric == "FID" else None
+            found.setdefault(features.group(1) if features else metric, cells[header.index(name)])
+    def rank(metric):
+        return 0 if metric.startswith("FID") else 1 if metric == "LPIPS diversity" else 2
+    return dict(sorted(found.items(), key=lambda item: rank(item[0])))
 
 
 def key_metrics(entry, limit=2):
