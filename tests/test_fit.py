@@ -18,7 +18,7 @@ def trained(tmp_path_factory):
 
 
 def test_one_epoch_writes_every_artifact(trained):
-    for name in ("generator.weights.h5", "config.json", "README.md", "samples.png",
+    for name in ("generator.weights.h5", "config.json", "README.md", "samples.png", "curves.png",
                  "samples/epoch_001.png", "history.jsonl"):
         assert (trained / name).is_file(), name
     assert list((trained / "logs").rglob("events.out.tfevents.*"))
@@ -27,6 +27,7 @@ def test_one_epoch_writes_every_artifact(trained):
     assert config["name"] == "msgan_dcgan_digits" and config["lambda_ms"] == 1.0
     card = (trained / "README.md").read_text()
     assert "wall time" in card and "machine" in card and "64 training examples" in card
+    assert "![training curves](curves.png)" in card
     history = [json.loads(line) for line in (trained / "history.jsonl").read_text().splitlines()]
     assert {"epoch", "d_loss", "g_loss", "ms_ratio", "diversity", "diversity_min"} <= set(history[0])
     assert history[0]["diversity"] > 0  # the ModeCollapseMonitor ran on the grid's conditions

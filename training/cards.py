@@ -11,7 +11,8 @@ def training_card(config, run):
     Args:
         config: the model's config dataclass.
         run: dict with ``command``, ``epochs``, ``steps``, ``examples``, ``wall_time_s``,
-            ``machine`` (a line), ``final_logs`` (dict) and ``grid`` (file name or None).
+            ``machine`` (a line), ``final_logs`` (dict), ``grid`` (file name or None) and
+            optionally ``curves`` (the training-curves PNG's file name).
     """
     baseline = config.lambda_ms == 0
     kind = "baseline (lambda_ms = 0, no mode seeking term)" if baseline else f"MSGAN (lambda_ms = {config.lambda_ms})"
@@ -19,6 +20,9 @@ def training_card(config, run):
     fields = "\n".join(f"| `{k}` | `{v}` |" for k, v in sorted(config.to_dict().items()))
     grid = (f"\n## Samples\n\nRows are conditions (classes or input images), columns are different noise vectors "
             f"(fixed seed), after the last epoch:\n\n![samples]({run['grid']})\n") if run.get("grid") else ""
+    curves = (f"\n## Training curves\n\nEvery epoch of the run (resumed parts included) from `history.jsonl`: "
+              f"losses, the MS ratio and the ModeCollapseMonitor's within-condition diversity on fixed noise:\n\n"
+              f"![training curves]({run['curves']})\n") if run.get("curves") else ""
     return f"""# {config.name}
 
 {config.family.upper()} on `{config.dataset}`, {kind}.
@@ -41,7 +45,7 @@ CVPR 2019 (arXiv:1903.05628).
 | field | value |
 |---|---|
 {fields}
-{grid}
+{grid}{curves}
 ## Metrics
 
 <!-- diversity:start -->

@@ -212,6 +212,14 @@ def _publish(gan, config, run, grid, out, save_generator, training_card):
     if grid.last_path is not None:
         shutil.copy(grid.last_path, staging / "samples.png")
         run["grid"] = "samples.png"
+    if (out / "history.jsonl").is_file():
+        from training.curves import plot_history
+
+        try:
+            plot_history(out / "history.jsonl", staging / "curves.png", title=f"{config.name}: per epoch (history.jsonl)")
+            run["curves"] = "curves.png"
+        except (ValueError, OSError) as error:  # a damaged history must not stop the weights from being written
+            print(f"fit.py: warning: no training curves ({error})", file=sys.stderr)
     (staging / "README.md").write_text(training_card(config, run))
     for item in staging.iterdir():
         os.replace(item, out / item.name)
