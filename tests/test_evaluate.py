@@ -55,6 +55,14 @@ def test_label_protocol_end_to_end_ms_is_more_diverse(tmp_path, shipped_copies, 
     card = (Path(ms) / "README.md").read_text()
     assert "<!-- metrics:start -->" in card and "<!-- diversity:start -->" in card
     assert "--samples-per-class 60" in card and f"{ms_metrics['l1_diversity']:.4f}" in card
+    # Per class: a row for every digit, each metric for both models (short names), the values of the report.
+    zero = report["models"][ms]["per_condition"][0]
+    assert "| class | FID `dcgan_digits` | FID `msgan_dcgan_digits` |" in card
+    row = next(line for line in card.splitlines() if line.startswith(f"| {zero['class']} |"))
+    assert f"{zero['fid']:.4f}" in row and f"{zero['jsd']:.4f}" in row
+    header = next(line for line in card.splitlines() if line.startswith("| class |"))
+    assert header.count("|") == 2 + 4 * 2  # FID, NDB, JSD, L1 for two models (no LPIPS on 8x8 digits)
+    assert sum(line.startswith("| ") and line.count("|") == header.count("|") for line in card.splitlines()) == 11
 
 
 @needs_shipped

@@ -292,6 +292,32 @@ def markdown_table(report):
     return "\n".join(lines)
 
 
+PER_CLASS_COLUMNS = (("fid", "FID"), ("lpips", "LPIPS"), ("ndb", "NDB"), ("jsd", "JSD"), ("l1_diversity", "L1 div."))
+
+
+def per_class_markdown(report):
+    """Label preset: one row per class, each metric side by side for every model ('' otherwise).
+
+    The means in the main table hide where models differ; e.g. one class with a far higher FID.
+    """
+    if report["protocol"]["preset"] != "label":
+        return ""
+    models = list(report["models"])
+    first = report["models"][models[0]]["per_condition"]
+    columns = [(key, name) for key, name in PER_CLASS_COLUMNS if key in first[0]]
+    short = {m: Path(m).name or m for m in models}
+    lines = ["| class | " + " | ".join(f"{name} `{short[m]}`" for _, name in columns for m in models) + " |",
+             "|---|" + "---|" * (len(columns) * len(models))]
+    for c, row in enumerate(first):
+        cells = []
+        for key, _ in columns:
+            for m in models:
+                value = report["models"][m]["per_condition"][c][key]
+                cells.append(str(value) if key == "ndb" else f"{value:.4f}")
+        lines.append(f"| {row['class']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 # --- the command line --------------------------------------------------------------------------
 
 
@@ -508,9 +534,11 @@ def card_body(report, command, machine):
     protocol = report["protocol"]
     deviations = paper_deviations(protocol)
     note = f" Counts differ from the paper's: {deviations}." if deviations else ""
+    per_class = per_class_markdown(report)
+    per_class = f"\n\nPer class (the same run; NDB = different bins of K={protocol['k']}):\n\n{per_class}" if per_class else ""
     return (f"Measured with `{command}` on {machine}.\n\n"
             f"Protocol `{protocol['preset']}`; every model scored against the same reference statistics and "
-            f"NDB bins (seed {protocol['seed']}).{note}\n\n{markdown_table(report)}")
+            f"NDB bins (seed {protocol['seed']}).{note}\n\n{markdown_table(report)}{per_class}")
 
 
 def main(argv=None):
