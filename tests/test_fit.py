@@ -28,6 +28,10 @@ def test_one_epoch_writes_every_artifact(trained):
     card = (trained / "README.md").read_text()
     assert "wall time" in card and "machine" in card and "64 training examples" in card
     assert "![training curves](curves.png)" in card
+    from PIL import Image
+
+    with Image.open(trained / "samples.png") as grid:  # 10 classes x 10 z of 8x8 digits, upscaled 8x
+        assert grid.height == (10 * 9 + 1) * 8 and grid.width > (10 * 9 + 1) * 8  # + the class-name margin
     history = [json.loads(line) for line in (trained / "history.jsonl").read_text().splitlines()]
     assert {"epoch", "d_loss", "g_loss", "ms_ratio", "diversity", "diversity_min"} <= set(history[0])
     assert history[0]["diversity"] > 0  # the ModeCollapseMonitor ran on the grid's conditions

@@ -133,7 +133,10 @@ def test_fit_py_trains_saves_and_zoo_load_samples(tmp_path):
           "--epochs", "1", "--verbose", "0", "--set", "image_size=64", "--set", "ngf=4",
           "--set", "ndf=4"])
     assert json.loads((out / "config.json").read_text())["image_size"] == 64
-    assert (out / "samples.png").is_file()
+    from PIL import Image
+
+    with Image.open(out / "samples.png") as grid:  # 2 val inputs: the input column, then 10 z
+        assert grid.size == ((11 * 65 + 1), (2 * 65 + 1))
     sampler = zoo.load(str(out))
     image = np.random.default_rng(0).integers(0, 256, (40, 48, 3), dtype=np.uint8)
     samples = sampler.sample(image, 4, seed=1)

@@ -14,20 +14,26 @@ class SampleGrid(keras.callbacks.Callback):
     """Write ``samples/epoch_NNN.png`` after every epoch: one row per condition, one column per z.
 
     The noise is fixed for the whole run, so the grids of successive epochs are comparable and
-    a row whose columns look alike is mode collapse.
+    a row whose columns look alike is mode collapse. Image conditions (Pix2Pix, BicycleGAN) are
+    shown as the first column, so each row says what it was generated from.
 
     Args:
-        conditions: generator conditions, ``(rows, ...)`` (one-hot labels or input images).
+        conditions: generator conditions, ``(rows, ...)`` (one-hot labels or input images in
+            [-1, 1]).
         out_dir: where the PNGs go.
         columns: noise vectors per condition.
+        row_labels: a text per row in a left margin (``fit.py`` passes the class names).
     """
 
-    def __init__(self, conditions, out_dir, columns=10, seed=1234):
+    def __init__(self, conditions, out_dir, columns=10, seed=1234, row_labels=None):
         super().__init__()
         self.conditions = np.asarray(conditions, np.float32)
         self.out_dir = Path(out_dir)
         self.columns = columns
         self.seed = seed
+        self.row_labels = None if row_labels is None else [str(label) for label in row_labels]
+        if self.row_labels is not None and len(self.row_labels) != len(self.conditions):
+            raise ValueError(f"{len(self.row_labels)} row labels for {len(self.conditions)} conditions")
         self.last_path = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -36,7 +42,21 @@ class SampleGrid(keras.callbacks.Callback):
         condition = np.repeat(self.conditions, self.columns, axis=0)
         images = to_uint8(self.model.generator([condition, z], training=False))
         images = images.reshape(rows, self.columns, *images.shape[1:])
-        self.last_path = save_grid(images, self.out_dir / f"epoch_{epoch + 1:03d}.png")
+        inputs = self.input_column(images.shape[2:])
+        if inputs is not None:
+            images = np.concatenate([inputs[:, None], images], axis=1)
+        self.last_path = save_grid(images, self.out_dir / f"epoch_{epoch + 1:03d}.png", row_labels=self.row_labels)
+
+    def input_column(self, image_shape):
+        """The image conditions as uint8 images of the outputs' shape, or None (labels, other sizes)."""
+        if self.conditions.ndim != 4 or self.conditions.shape[1:3] != tuple(image_shape[:2]):
+            return None
+        inputs = to_uint8(self.conditions)
+        if inputs.shape[-1] == image_shape[-1]:
+            return inputs
+        if inputs.shape[-1] == 1:  # a grayscale input beside colour outputs
+            return np.repeat(inputs, image_shape[-1], axis=-1)
+        return None
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):

@@ -18,8 +18,9 @@ def training_card(config, run):
     kind = "baseline (lambda_ms = 0, no mode seeking term)" if baseline else f"MSGAN (lambda_ms = {config.lambda_ms})"
     logs = ", ".join(f"{k} {v:.4g}" for k, v in sorted(run["final_logs"].items()))
     fields = "\n".join(f"| `{k}` | `{v}` |" for k, v in sorted(config.to_dict().items()))
-    grid = (f"\n## Samples\n\nRows are conditions (classes or input images), columns are different noise vectors "
-            f"(fixed seed), after the last epoch:\n\n![samples]({run['grid']})\n") if run.get("grid") else ""
+    grid = (f"\n## Samples\n\nRows are conditions (classes, named on the left, or input images, shown in the first "
+            f"column), the other columns are different noise vectors (fixed seed), after the last epoch:\n\n"
+            f"![samples]({run['grid']})\n") if run.get("grid") else ""
     curves = (f"\n## Training curves\n\nEvery epoch of the run (resumed parts included) from `history.jsonl`: "
               f"losses, the MS ratio and the ModeCollapseMonitor's within-condition diversity on fixed noise:\n\n"
               f"![training curves]({run['curves']})\n") if run.get("curves") else ""

@@ -155,7 +155,9 @@ def main(argv=None):
     initial_epoch = checkpoint.restore() if args.resume else 0
     if initial_epoch >= config.epochs:
         print(f"{out}: already trained for {initial_epoch} epochs")
-    grid = SampleGrid(grid_conditions, out / "samples", columns=10)
+    class_names = getattr(config, "class_names", None)
+    row_labels = list(class_names) if class_names and len(class_names) == len(grid_conditions) else None
+    grid = SampleGrid(grid_conditions, out / "samples", columns=10, row_labels=row_labels)
     monitor = [] if args.no_monitor else [ModeCollapseMonitor(
         grid_conditions, samples_per_condition=8, log_dir=out / "logs" / "mode_collapse", verbose=args.verbose)]
     if monitor and initial_epoch and (out / "history.jsonl").is_file():
