@@ -37,6 +37,13 @@ def test_read_history_errors_name_the_file_and_line(tmp_path, text, message):
         read_history(tmp_path / "absent.jsonl")
 
 
+def test_lenient_reading_skips_half_written_lines_and_warns(tmp_path, capsys):
+    path = tmp_path / "history.jsonl"
+    path.write_text('{"epoch": 1, "g_loss": 2.0}\n{"epoch": 2, "g_lo\n{"epoch": 2, "g_loss": 1.5}\n[1, 2]\n')
+    assert [r["epoch"] for r in read_history(path, strict=False)] == [1, 2]
+    assert "skipped 2 unreadable line(s) (2, 4)" in capsys.readouterr().err
+
+
 def test_curve_keys_put_losses_and_diversity_first_and_skip_bookkeeping():
     records = [{"epoch": 1, "zeta": 1.0, "diversity": 0.5, "d_loss": 1.0, "g_loss": 2.0, "collapse_alerts": 0.0,
                 "sample_drift": 0.1, "ms_ratio": 0.4, "flag": True, "note": "text"}]

@@ -61,6 +61,21 @@ def test_fit_prints_no_keras_shuffle_warning(tmp_path):
     assert not [w for w in caught if "shuffle" in str(w.message)]
 
 
+def test_resume_survives_a_half_written_history_line(tmp_path):
+    from training.curves import read_history
+
+    out = tmp_path / "run"
+    fit.main(["--out", str(out), *TINY_ARGS])
+    with (out / "history.jsonl").open("a") as f:
+        f.write('{"epoch": 2, "d_lo')  # killed while writing
+    fit.main(["--out", str(out), "--resume", *TINY_ARGS[:-2], "--epochs", "2", "--verbose", "0"])
+    lines = (out / "history.jsonl").read_text().splitlines()
+    assert lines[1] == '{"epoch": 2, "d_lo' and json.loads(lines[2])["epoch"] == 2
+    records = read_history(out / "history.jsonl", strict=False)
+    assert [r["epoch"] for r in records] == [1, 2] and records[1]["sample_drift"] > 0
+    assert (out / "curves.png").is_file()
+
+
 def test_steps_per_epoch_repeats_the_data_and_resume_reshuffles(tmp_path):
     # 64 examples, batch 16: one pass is 4 steps; 3 epochs of 6 steps = 4.5 passes, which only
     # works if the data repeats. The card says how many passes the Keras epochs were.

@@ -98,5 +98,7 @@ class History(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         record = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
+        # A run killed mid-write leaves half a line: start this record on a line of its own.
+        broken = self.path.is_file() and self.path.stat().st_size and not self.path.read_bytes().endswith(b"\n")
         with self.path.open("a") as f:
-            f.write(json.dumps(record) + "\n")
+            f.write(("\n" if broken else "") + json.dumps(record) + "\n")

@@ -8,6 +8,7 @@ diversity at a glance, without starting TensorBoard.
 """
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,22 +19,33 @@ PREFERRED = ("d_loss", "g_loss", "g_l1", "ms_ratio", "diversity", "diversity_min
 SKIPPED = ("epoch", "collapse_alerts", "sample_drift", "learning_rate", "lr")
 
 
-def read_history(path):
-    """The records of a ``history.jsonl``, one per epoch (the last line of an epoch wins), sorted."""
+def read_history(path, strict=True):
+    """The records of a ``history.jsonl``, one per epoch (the last line of an epoch wins), sorted.
+
+    ``strict=False`` skips lines that are not a JSON record with an ``epoch`` (e.g. half a line
+    left by a run killed while writing) and warns once on stderr, instead of raising.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"history file not found: {path}")
-    by_epoch = {}
+    by_epoch, skipped = {}, []
     for number, line in enumerate(path.read_text().splitlines(), 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
+            problem = None if isinstance(record, dict) and "epoch" in record else "no 'epoch' field"
         except json.JSONDecodeError as error:
-            raise ValueError(f"{path}, line {number}: not JSON ({error.msg})") from None
-        if "epoch" not in record:
-            raise ValueError(f"{path}, line {number}: no 'epoch' field")
+            problem = f"not JSON ({error.msg})"
+        if problem is not None:
+            if strict:
+                raise ValueError(f"{path}, line {number}: {problem}")
+            skipped.append(number)
+            continue
         by_epoch[int(record["epoch"])] = record
+    if skipped:
+        print(f"warning: {path}: skipped {len(skipped)} unreadable line(s) ({', '.join(map(str, skipped[:5]))})",
+              file=sys.stderr)
     return [by_epoch[e] for e in sorted(by_epoch)]
 
 
@@ -78,9 +90,9 @@ def plot_curves(records, path, keys=None, title=None, columns=2, panel=(360, 150
     return path
 
 
-def plot_history(history_path, path, **kwargs):
-    """:func:`plot_curves` of a ``history.jsonl`` file."""
-    return plot_curves(read_history(history_path), path, **kwargs)
+def plot_history(history_path, path, strict=True, **kwargs):
+    """:func:`plot_curves` of a ``history.jsonl`` file (``strict``: see :func:`read_history`)."""
+    return plot_curves(read_history(history_path, strict=strict), path, **kwargs)
 
 
 def _panel(draw, key, points, x0, y0, width, height):

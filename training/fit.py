@@ -162,8 +162,10 @@ def main(argv=None):
         grid_conditions, samples_per_condition=8, log_dir=out / "logs" / "mode_collapse", verbose=args.verbose)]
     if monitor and initial_epoch and (out / "history.jsonl").is_file():
         # Keep the run's early diversity as the collapse reference and the drift across the restart.
-        records = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines() if line.strip()]
-        monitor[0].resume_from([r for r in records if r.get("epoch", 0) <= initial_epoch])
+        from training.curves import read_history
+
+        records = read_history(out / "history.jsonl", strict=False)  # a half-written last line must not stop a resume
+        monitor[0].resume_from([r for r in records if r["epoch"] <= initial_epoch])
     callbacks = [grid, *monitor, checkpoint, History(out / "history.jsonl"),
                  keras.callbacks.TensorBoard(str(out / "logs"), update_freq="epoch")]
 
@@ -218,7 +220,8 @@ def _publish(gan, config, run, grid, out, save_generator, training_card):
         from training.curves import plot_history
 
         try:
-            plot_history(out / "history.jsonl", staging / "curves.png", title=f"{config.name}: per epoch (history.jsonl)")
+            plot_history(out / "history.jsonl", staging / "curves.png", strict=False,
+                         title=f"{config.name}: per epoch (history.jsonl)")
             run["curves"] = "curves.png"
         except (ValueError, OSError) as error:  # a damaged history must not stop the weights from being written
             print(f"fit.py: warning: no training curves ({error})", file=sys.stderr)
