@@ -45,7 +45,9 @@ def test_save_load_round_trip_gives_identical_samples(trained):
 
 
 def test_resume_continues_from_the_checkpoint(trained, capsys):
+    before = float((trained / "wall_time_s").read_text())
     fit.main(["--out", str(trained), "--resume", *TINY_ARGS[:-2], "--epochs", "2", "--verbose", "0"])
+    assert float((trained / "wall_time_s").read_text()) > before > 0  # the second process's epoch is added
     assert (trained / "checkpoints" / "ckpt-2.index").is_file()
     history = (trained / "history.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in history] == [1, 2]

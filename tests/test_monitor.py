@@ -1,5 +1,4 @@
 """ModeCollapseMonitor: a generator that ignores z is flagged, a healthy one is not."""
-import keras
 import numpy as np
 import pytest
 

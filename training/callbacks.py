@@ -1,5 +1,7 @@
-"""Keras callbacks for GAN training: sample grids per epoch, resumable checkpoints."""
+"""Keras callbacks for GAN training: sample grids per epoch, resumable checkpoints, history, wall time."""
 import json
+import os
+import time
 from pathlib import Path
 
 import keras
@@ -87,6 +89,41 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.assign(epoch + 1)
         self.manager.save(checkpoint_number=epoch + 1)
+
+
+class EpochWallTime(keras.callbacks.Callback):
+    """Add every finished epoch's wall time to a one-number file, ``out/wall_time_s``.
+
+    Written after each epoch (atomically), so the training time of a run resumed across killed
+    processes adds up: only the unfinished epoch of a killed process is lost. :attr:`total` is the
+    accumulated value.
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+        self._start = None
+
+    @property
+    def total(self):
+        if not self.path.is_file():
+            return 0.0
+        try:
+            return float(self.path.read_text())
+        except ValueError:
+            raise ValueError(f"{self.path} does not hold a number of seconds (delete it to restart the count)") from None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._start is None:
+            return
+        total = self.total + (time.perf_counter() - self._start)
+        partial = self.path.with_name(self.path.name + ".tmp")
+        partial.write_text(f"{total:.1f}\n")
+        os.replace(partial, self.path)
+        self._start = None
 
 
 class History(keras.callbacks.Callback):

@@ -37,7 +37,7 @@ CVPR 2019 (arXiv:1903.05628).
 | command | `{run['command']}` |
 | data | `{config.dataset}`, {run['examples']} training examples |
 | epochs | {run['epochs']} ({run['steps']} generator steps, batch {config.batch_size}{_passes(run)}) |
-| wall time | {run['wall_time_s'] / 60:.1f} min |
+| wall time | {run['wall_time_s'] / 60:.1f} min (the finished epochs, summed over resumed processes) |
 | machine | {run['machine']} |
 | last epoch | {logs} |
 

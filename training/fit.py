@@ -14,7 +14,6 @@ import json
 import os
 import shlex
 import sys
-import time
 from pathlib import Path
 
 DEFAULT_MODEL = "msgan_dcgan_digits"
@@ -118,7 +117,7 @@ def main(argv=None):
     import keras
     import tensorflow as tf
 
-    from training.callbacks import History, SampleGrid, TrainingCheckpoint
+    from training.callbacks import EpochWallTime, History, SampleGrid, TrainingCheckpoint
     from training.cards import training_card
     from training.data import DataError
     from training.machine import machine_line
@@ -166,14 +165,13 @@ def main(argv=None):
 
         records = read_history(out / "history.jsonl", strict=False)  # a half-written last line must not stop a resume
         monitor[0].resume_from([r for r in records if r["epoch"] <= initial_epoch])
-    callbacks = [grid, *monitor, checkpoint, History(out / "history.jsonl"),
+    wall = EpochWallTime(out / "wall_time_s")  # per epoch, so killed processes' finished epochs count
+    callbacks = [grid, *monitor, wall, checkpoint, History(out / "history.jsonl"),
                  keras.callbacks.TensorBoard(str(out / "logs"), update_freq="epoch")]
 
-    start = time.perf_counter()
     # shuffle=False: the tf.data pipeline shuffles; Keras would warn that it ignores shuffle=True.
     history = gan.fit(dataset, epochs=config.epochs, initial_epoch=initial_epoch, shuffle=False,
                       steps_per_epoch=args.steps_per_epoch, callbacks=callbacks, verbose=args.verbose)
-    wall_time = time.perf_counter() - start
 
     steps_per_epoch = args.steps_per_epoch or count // config.batch_size
     steps = config.epochs * steps_per_epoch
@@ -181,7 +179,7 @@ def main(argv=None):
         "command": "python training/fit.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
         "epochs": config.epochs, "steps": steps, "examples": count,
         "passes": steps * config.batch_size / count,
-        "wall_time_s": _total_wall_time(out, wall_time), "machine": machine_line(),
+        "wall_time_s": wall.total, "machine": machine_line(),
         "final_logs": {k: v[-1] for k, v in history.history.items()} if history.history else {},
         "grid": None,
     }
@@ -196,14 +194,6 @@ def _checkpoint_number(directory):
 
     latest = tf.train.latest_checkpoint(str(directory))
     return int(latest.rsplit("-", 1)[1]) if latest else 0
-
-
-def _total_wall_time(out, this_run):
-    """Wall time across resumed runs, accumulated in ``out/wall_time_s``."""
-    record = out / "wall_time_s"
-    total = this_run + (float(record.read_text()) if record.exists() else 0.0)
-    record.write_text(f"{total:.1f}\n")
-    return total
 
 
 def _publish(gan, config, run, grid, out, save_generator, training_card):
