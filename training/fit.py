@@ -3,11 +3,14 @@
 With no arguments it trains ``msgan_dcgan_digits`` on scikit-learn's bundled digits (CPU,
 minutes). Every run writes into ``--out``:
 
-* ``samples/epoch_NNN.png`` - rows = classes, columns = noise vectors, one grid per epoch;
+* ``samples/epoch_NNN.png`` - rows = classes (named) or input images (first column), columns =
+  noise vectors, one grid per epoch;
 * ``logs/`` - TensorBoard (``tensorboard --logdir OUT/logs``);
 * ``checkpoints/`` - G, D, optimizers and RNG after every epoch (``--resume`` continues);
-* ``history.jsonl`` - the epoch metrics;
-* at the end ``generator.weights.h5``, ``config.json`` and a model card ``README.md``.
+* ``history.jsonl`` - the epoch metrics; ``wall_time_s`` - the finished epochs' wall time, summed
+  over resumed processes;
+* at the end ``generator.weights.h5``, ``config.json``, ``curves.png`` (the history drawn) and a
+  model card ``README.md``.
 """
 import argparse
 import json
