@@ -42,3 +42,30 @@ def test_diversity_cli_bad_models_are_one_line_errors(capsys):
         assert exit_info.value.code == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert message in err[-1]
+
+
+def test_colour_split_separates_tint_from_structure():
+    from zoo.metrics.diversity import colour_split
+
+    rng = np.random.default_rng(0)
+    base = rng.uniform(-0.5, 0.5, (8, 8, 3))
+    # The same picture in three tints: all the difference is colour.
+    tinted = np.stack([base + np.array(shift) for shift in ([0.0, 0, 0], [0.3, 0, 0], [0, 0.3, -0.3])])
+    scores = colour_split(tinted)
+    assert scores["residual_l1"] == pytest.approx(0.0, abs=1e-12)
+    assert scores["colour_l1"] == pytest.approx(mean_pairwise_l1(tinted))
+    # Different pictures with one mean colour: all the difference is structure.
+    shapes = rng.uniform(-0.5, 0.5, (4, 8, 8, 3))
+    shapes -= shapes.mean(axis=(1, 2), keepdims=True)
+    scores = colour_split(shapes)
+    assert scores["colour_l1"] == pytest.approx(0.0, abs=1e-12)
+    assert scores["residual_l1"] == pytest.approx(mean_pairwise_l1(shapes))
+    # Saturation: 0 for gray pixels, the std over RGB otherwise; absent for one-channel images.
+    gray = np.repeat(rng.uniform(-1, 1, (3, 4, 4, 1)), 3, axis=-1)
+    assert colour_split(gray)["saturation"] == pytest.approx(0.0, abs=1e-12)
+    red = np.zeros((2, 4, 4, 3))
+    red[..., 0] = 1.0
+    assert colour_split(red)["saturation"] == pytest.approx(np.std([1.0, 0.0, 0.0]))
+    assert "saturation" not in colour_split(gray[..., :1])
+    with pytest.raises(ValueError, match=r"\(n, H, W, C\)"):
+        colour_split(np.zeros((3, 4, 4)))

@@ -38,8 +38,14 @@ def test_label_protocol_end_to_end_ms_is_more_diverse(tmp_path, shipped_copies, 
     report = json.loads((tmp_path / "r.json").read_text())
     ms_metrics, base_metrics = report["models"][ms]["metrics"], report["models"][baseline]["metrics"]
     for metrics in (ms_metrics, base_metrics):
-        assert set(metrics) == {"fid", "kid", "ndb_ratio", "ndb", "jsd", "l1_diversity"}
+        # Grayscale digits: the colour split of L1, no saturation.
+        assert set(metrics) == {"fid", "kid", "ndb_ratio", "ndb", "jsd", "l1_diversity", "colour_l1", "residual_l1"}
         assert metrics["fid"] > 0 and 0 <= metrics["ndb_ratio"] <= 1 and 0 <= metrics["jsd"] <= np.log(2)
+        assert 0 < metrics["colour_l1"] < metrics["l1_diversity"] < metrics["colour_l1"] + metrics["residual_l1"]
+    # The training images' own diversity: the level to compare with, one row per class.
+    reference = report["reference"]
+    assert set(reference["metrics"]) == {"l1_diversity", "colour_l1", "residual_l1"}
+    assert len(reference["per_condition"]) == 10 and reference["metrics"]["l1_diversity"] > 0.1
     # The point of the paper: the MS model's samples of one class differ more.
     assert ms_metrics["l1_diversity"] > base_metrics["l1_diversity"]
     assert len(report["models"][ms]["per_condition"]) == 10
@@ -61,7 +67,13 @@ def test_label_protocol_end_to_end_ms_is_more_diverse(tmp_path, shipped_copies, 
     row = next(line for line in card.splitlines() if line.startswith(f"| {zero['class']} |"))
     assert f"{zero['fid']:.4f}" in row and f"{zero['jsd']:.4f}" in row
     header = next(line for line in card.splitlines() if line.startswith("| class |"))
-    assert header.count("|") == 2 + 4 * 2  # FID, NDB, JSD, L1 for two models (no LPIPS on 8x8 digits)
+    # FID, NDB, JSD, L1 for two models, L1 of the training images (no LPIPS or saturation on 8x8 digits)
+    assert header.count("|") == 2 + 4 * 2 + 1 and "L1 div. train" in header
+    metric_header = next(line for line in card.splitlines() if line.startswith("| metric (protocol) |"))
+    assert metric_header.endswith("| training images |")
+    l1_row = next(line for line in card.splitlines() if line.startswith("| L1 diversity"))
+    assert l1_row.endswith(f"| {reference['metrics']['l1_diversity']:.4f} |")
+    assert next(line for line in card.splitlines() if line.startswith("| FID")).endswith("| - |")
     assert sum(line.startswith("| ") and line.count("|") == header.count("|") for line in card.splitlines()) == 11
 
 
@@ -145,8 +157,10 @@ def test_condition_protocols_end_to_end(preset, lpips_metric, tmp_path):
                                  samples_per_condition=4, lpips_pairs=3, k=4, seed=0)
     report = evaluate_models(protocol, {"collapsed": TinySampler(noise_scale=0.0), "diverse": TinySampler()})
     collapsed, diverse = report["models"]["collapsed"]["metrics"], report["models"]["diverse"]["metrics"]
-    assert set(diverse) == {"fid", "kid", "lpips", "ndb_ratio", "ndb", "jsd", "l1_diversity"}
-    assert collapsed["lpips"] == 0 and collapsed["l1_diversity"] == 0
+    assert set(diverse) == {"fid", "kid", "lpips", "ndb_ratio", "ndb", "jsd", "l1_diversity", "colour_l1",
+                            "residual_l1", "saturation"}
+    assert collapsed["lpips"] == 0 and collapsed["l1_diversity"] == collapsed["colour_l1"] == 0
+    assert "reference" not in report  # one target per input: no real within-condition diversity
     assert diverse["lpips"] > 0.001 and diverse["l1_diversity"] > 0.01
     assert all(np.isfinite(v) for v in diverse.values())
     assert len(report["models"]["diverse"]["per_condition"]["lpips"]) == 3
@@ -182,7 +196,12 @@ def test_label_protocol_lpips_ranks_a_collapsed_sampler_below_a_diverse_one(lpip
                                       diversity_samples=6, lpips=lpips_metric, lpips_pairs=4)
     report = evaluate_models(protocol, {"collapsed": TinyLabelSampler(0.0), "diverse": TinyLabelSampler()})
     collapsed, diverse = report["models"]["collapsed"]["metrics"], report["models"]["diverse"]["metrics"]
-    assert set(diverse) == {"fid", "kid", "lpips", "ndb_ratio", "ndb", "jsd", "l1_diversity"}
+    assert set(diverse) == {"fid", "kid", "lpips", "ndb_ratio", "ndb", "jsd", "l1_diversity", "colour_l1",
+                            "residual_l1", "saturation"}
+    # The real images' LPIPS diversity, per class on the protocol's pairs: uniform noise is far apart.
+    real_lpips = [row["lpips"] for row in report["reference"]["per_condition"]]
+    assert len(real_lpips) == 3 and min(real_lpips) > 0.01
+    assert "training images" in format_table(report) and "LPIPS train" in evaluate.per_class_markdown(report)
     # Same image for every z: LPIPS 0 up to float round-off (identical pairs), far below the diverse sampler.
     assert collapsed["lpips"] < 1e-6 and diverse["lpips"] > 0.001 and collapsed["l1_diversity"] == 0
     per_class = [row["lpips"] for row in report["models"]["diverse"]["per_condition"]]

@@ -21,6 +21,11 @@ Presets (counts default to the paper's; pass smaller ones for CPU runs and tests
 * ``text``: ``--conditions`` sentences (200) x 10 samples = 2,000 images vs ``--real-count``
   (2,000) training images; LPIPS over 10 pairs per sentence; NDB/JSD with K = 100.
 
+Every preset splits the L1 diversity into colour (pairwise L1 of the samples' mean colours) and
+structure (pairwise L1 with each sample's mean colour removed), with the mean saturation for RGB
+(:func:`zoo.metrics.colour_split`); the label preset adds a ``training images`` column: the same
+diversity figures (and LPIPS) on each class's real images, the level a faithful model would reach.
+
 Reference statistics (real features, NDB bins) are computed once and shared by every model of a
 run, so ``--baseline`` compares two models on identical bins. Output: a console table where each
 row names its protocol, ``--json`` with everything, ``--plot-dir`` with the NDB bar charts and
@@ -37,7 +42,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from zoo.metrics.diversity import lpips_diversity, mean_pairwise_l1  # noqa: E402
+from zoo.metrics.diversity import colour_split, lpips_diversity, mean_pairwise_l1  # noqa: E402
 from zoo.metrics.fid import feature_statistics, frechet_distance, kid  # noqa: E402
 from zoo.metrics.ndb import DEFAULT_N_INIT, fit_bins, plot_bin_centers, plot_bin_proportions  # noqa: E402
 
@@ -50,6 +55,25 @@ DIGITS_CLASSIFIER = Path(__file__).resolve().parent.parent / "saved_models" / "d
 CIFAR10_CLASSIFIER = Path(__file__).resolve().parent.parent / "saved_models" / "cifar10_classifier" / "model.keras"
 SAMPLE_CHUNK = 500
 KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000
+DIVERSITY_KEYS = ("l1_diversity", "colour_l1", "residual_l1", "saturation")
+REFERENCE = "training images"  # the column of the real images' own diversity
+
+
+def diversity_scores(images):
+    """Pixel L1 diversity of one condition's uint8 images and its colour/structure split."""
+    unit = to_unit(images)
+    return {"l1_diversity": mean_pairwise_l1(unit), **colour_split(unit)}
+
+
+def diversity_rows(count, unit):
+    """Row labels of the L1 diversity and its colour split (``count`` samples per ``unit``)."""
+    return {
+        "l1_diversity": f"L1 diversity, higher is more diverse (mean pairwise L1 distance of {count} samples per "
+                        f"{unit} in [-1, 1])",
+        "colour_l1": "  of which colour: mean pairwise L1 of the same samples' mean colours (tint, brightness)",
+        "residual_l1": "  of which structure: mean pairwise L1 after each sample's mean colour is removed",
+        "saturation": "saturation: mean std over RGB per pixel (0 = gray; compare with the training images)",
+    }
 
 
 def to_unit(images):
@@ -103,7 +127,7 @@ class LabelProtocol:
         self.image_shape = tuple(real_images.shape[1:])  # what the NDB bins' centres reshape to
         if lpips is not None:
             check_lpips_size(lpips, self.image_size)
-        self.real_features, self.bins = [], []
+        self.real_features, self.bins, self.reference_rows = [], [], []
         progress = keras.utils.Progbar(len(self.class_names), unit_name="class")
         for c in range(len(self.class_names)):
             real = real_images[real_labels == c]
@@ -113,8 +137,21 @@ class LabelProtocol:
             if features is not None:
                 self.real_features.append(features(real))
             self.bins.append(fit_bins(to_unit(real), k=k, seed=seed, n_init=n_init))
+            self.reference_rows.append(self.real_diversity(real, c))
             progress.add(1)
         self.real_counts = [int((real_labels == c).sum()) for c in range(len(self.class_names))]
+        keys = [key for key in self.reference_rows[0] if key != "class"]
+        self.reference = {"metrics": {key: float(np.mean([row[key] for row in self.reference_rows])) for key in keys},
+                          "per_condition": self.reference_rows}
+
+    def real_diversity(self, real, c):
+        """The diversity measures of one class's training images (the reference column)."""
+        rng = np.random.default_rng([self.seed, c])
+        subset = real[np.sort(rng.choice(len(real), min(self.diversity_samples, len(real)), replace=False))]
+        row = {"class": self.class_names[c], **diversity_scores(subset)}
+        if self.lpips is not None:
+            row["lpips"], _ = lpips_diversity(real[None], self.lpips, self.lpips_pairs, seed=self.seed + c)
+        return row
 
     def describe(self):
         features = self.features.name if self.features is not None else "none"
@@ -123,7 +160,7 @@ class LabelProtocol:
             "lpips": f"within-class LPIPS diversity, higher is more diverse ({self.lpips.protocol}; per class "
                      f"{self.lpips_pairs} random pairs among its {self.samples_per_class} generated images, scored at "
                      f"their own {height}x{width} size, no resize; mean of {len(self.class_names)} classes)"}
-        return {
+        description = {
             "preset": "label",
             "samples_per_class": self.samples_per_class,
             "real_per_class": f"{min(self.real_counts)}-{max(self.real_counts)}",
@@ -142,10 +179,16 @@ class LabelProtocol:
                              f"n_init {self.n_init}, alpha {self.alpha}; mean over classes)",
                 "ndb": f"NDB (K={self.k} per class; mean over classes)",
                 "jsd": "JSD, lower is better (same bins; natural log; mean over classes)",
-                "l1_diversity": f"within-class L1 diversity, higher is more diverse (mean pairwise L1 distance of "
-                                f"{self.diversity_samples} samples per class in [-1, 1])",
+                **diversity_rows(self.diversity_samples, "class"),
             },
+            "reference": f"{REFERENCE}: the same diversity measures on each class's real training images "
+                         f"({self.diversity_samples} seeded random ones for L1"
+                         + (f", {self.lpips_pairs} random pairs among all of them for LPIPS" if self.lpips else "")
+                         + "), the level a model that matches the data would reach",
         }
+        if self.image_shape[-1] != 3:
+            description["rows"].pop("saturation")
+        return description
 
     def evaluate(self, sampler):
         import keras
@@ -156,7 +199,7 @@ class LabelProtocol:
             generated = draw(sampler, c, self.samples_per_class, seed=self.seed + c)
             scores = self.bins[c].evaluate(to_unit(generated), alpha=self.alpha)
             row = {"class": name, "ndb": scores["ndb"], "ndb_ratio": scores["ndb_ratio"], "jsd": scores["jsd"],
-                   "l1_diversity": mean_pairwise_l1(to_unit(generated[:self.diversity_samples])),
+                   **diversity_scores(generated[:self.diversity_samples]),
                    "train_proportions": scores["train_proportions"].tolist(),
                    "generated_proportions": scores["generated_proportions"].tolist(),
                    "different_bins": scores["different_bins"].tolist()}
@@ -167,7 +210,7 @@ class LabelProtocol:
             per_class.append(row)
             progress.add(1)
         keys = ((["fid", "kid"] if self.features is not None else []) + (["lpips"] if self.lpips is not None else [])
-                + ["ndb_ratio", "ndb", "jsd", "l1_diversity"])
+                + ["ndb_ratio", "ndb", "jsd"] + [key for key in DIVERSITY_KEYS if key in per_class[0]])
         return {"metrics": {key: float(np.mean([row[key] for row in per_class])) for key in keys},
                 "per_condition": per_class}
 
@@ -210,9 +253,10 @@ class ConditionProtocol:
                          f"{self.n_init}, alpha {self.alpha}; {total} generated)",
             "ndb": f"NDB (K={self.k})",
             "jsd": "JSD, lower is better (same bins; natural log)",
-            "l1_diversity": f"L1 diversity, higher is more diverse (mean pairwise L1 distance of {self.samples_per_condition} "
-                            f"samples per condition in [-1, 1])",
+            **diversity_rows(self.samples_per_condition, "condition"),
         }
+        if self.image_shape[-1] != 3:
+            rows.pop("saturation")
         if self.features is None:
             rows.pop("fid")
             rows.pop("kid")
@@ -233,8 +277,9 @@ class ConditionProtocol:
         samples = np.stack(samples)  # (conditions, n, H, W, C) uint8
         flat = samples.reshape(-1, *samples.shape[2:])
         scores = self.bins.evaluate(to_unit(flat), alpha=self.alpha)
+        diversity = [diversity_scores(s) for s in samples]
         metrics = {"ndb_ratio": scores["ndb_ratio"], "ndb": scores["ndb"], "jsd": scores["jsd"],
-                   "l1_diversity": float(np.mean([mean_pairwise_l1(to_unit(s)) for s in samples]))}
+                   **{key: float(np.mean([row[key] for row in diversity])) for key in diversity[0]}}
         per_condition = {}
         if self.features is not None:
             metrics.update(feature_scores(self.real_features, self.features, flat))
@@ -264,18 +309,33 @@ def evaluate_models(protocol, samplers, log=print):
         if log is not None:
             log(f"scoring {label}")
         models[label] = protocol.evaluate(sampler)
-    return {"protocol": protocol.describe(), "models": models}
+    report = {"protocol": protocol.describe(), "models": models}
+    if getattr(protocol, "reference", None) is not None:
+        report["reference"] = protocol.reference
+    return report
+
+
+def table_columns(report):
+    """``[(name, results)]``: every model, then the training images' own figures where measured."""
+    columns = list(report["models"].items())
+    if "reference" in report:
+        columns.append((REFERENCE, report["reference"]))
+    return columns
 
 
 def format_table(report):
-    """Console table: one row per metric (its protocol in the row name), one column per model."""
+    """Console table: one row per metric (its protocol in the row name), one column per model.
+
+    A last column gives the training images' own diversity (label task) as the level to compare with.
+    """
     rows = report["protocol"]["rows"]
-    models = list(report["models"])
+    columns = table_columns(report)
+    models = [name for name, _ in columns]
     widths = [max(len(m), 10) for m in models]
     lines = [" | ".join(["metric (protocol)".ljust(60)] + [m.rjust(w) for m, w in zip(models, widths)])]
     lines.append("-" * len(lines[0]))
     for key, label in rows.items():
-        values = [report["models"][m]["metrics"].get(key) for m in models]
+        values = [results["metrics"].get(key) for _, results in columns]
         cells = [("-" if v is None else f"{v:.4f}").rjust(w) for v, w in zip(values, widths)]
         lines.append(" | ".join([label.ljust(60)] + cells) if len(label) <= 60 else
                      label + "\n" + " | ".join([" " * 60] + cells))
@@ -283,38 +343,38 @@ def format_table(report):
 
 
 def markdown_table(report):
-    models = list(report["models"])
-    lines = ["| metric (protocol) | " + " | ".join(f"`{m}`" for m in models) + " |",
-             "|---|" + "---|" * len(models)]
+    columns = table_columns(report)
+    lines = ["| metric (protocol) | " + " | ".join(f"`{m}`" if m in report["models"] else m for m, _ in columns) + " |",
+             "|---|" + "---|" * len(columns)]
     for key, label in report["protocol"]["rows"].items():
-        values = [report["models"][m]["metrics"].get(key) for m in models]
+        values = [results["metrics"].get(key) for _, results in columns]
         lines.append(f"| {label} | " + " | ".join("-" if v is None else f"{v:.4f}" for v in values) + " |")
     return "\n".join(lines)
 
 
-PER_CLASS_COLUMNS = (("fid", "FID"), ("lpips", "LPIPS"), ("ndb", "NDB"), ("jsd", "JSD"), ("l1_diversity", "L1 div."))
+PER_CLASS_COLUMNS = (("fid", "FID"), ("lpips", "LPIPS"), ("ndb", "NDB"), ("jsd", "JSD"), ("l1_diversity", "L1 div."),
+                     ("saturation", "sat."))
 
 
 def per_class_markdown(report):
     """Label preset: one row per class, each metric side by side for every model ('' otherwise).
 
     The means in the main table hide where models differ; e.g. one class with a far higher FID.
+    Diversity columns end with the class's training images ("train") as the level to compare with.
     """
     if report["protocol"]["preset"] != "label":
         return ""
-    models = list(report["models"])
-    first = report["models"][models[0]]["per_condition"]
-    columns = [(key, name) for key, name in PER_CLASS_COLUMNS if key in first[0]]
-    short = {m: Path(m).name or m for m in models}
-    lines = ["| class | " + " | ".join(f"{name} `{short[m]}`" for _, name in columns for m in models) + " |",
-             "|---|" + "---|" * (len(columns) * len(models))]
+    sources = table_columns(report)
+    first = sources[0][1]["per_condition"]
+    # (metric, column header, per-class rows) for every model, then the training images where measured.
+    cells = [(key, f"{title} `{Path(name).name or name}`" if name in report["models"] else f"{title} train",
+              results["per_condition"])
+             for key, title in PER_CLASS_COLUMNS if key in first[0]
+             for name, results in sources if key in results["per_condition"][0]]
+    lines = ["| class | " + " | ".join(header for _, header, _ in cells) + " |", "|---|" + "---|" * len(cells)]
     for c, row in enumerate(first):
-        cells = []
-        for key, _ in columns:
-            for m in models:
-                value = report["models"][m]["per_condition"][c][key]
-                cells.append(str(value) if key == "ndb" else f"{value:.4f}")
-        lines.append(f"| {row['class']} | " + " | ".join(cells) + " |")
+        text = [str(rows[c][key]) if key == "ndb" else f"{rows[c][key]:.4f}" for key, _, rows in cells]
+        lines.append(f"| {row['class']} | " + " | ".join(text) + " |")
     return "\n".join(lines)
 
 

@@ -21,6 +21,35 @@ def mean_pairwise_l1(samples):
     return float(total / (n * (n - 1) / 2))
 
 
+def colour_split(samples):
+    """Split the pixel L1 diversity of one condition's samples into colour and structure.
+
+    Mode seeking rewards any pixel difference between two samples, and a global shift of an
+    image's colour is the cheapest one to make. This tells the two kinds apart:
+
+    * ``colour_l1``: mean pairwise L1 between the samples' mean colours (one value per channel,
+      the image's average): how much the samples differ in overall tint and brightness.
+    * ``residual_l1``: mean pairwise L1 after each sample has its own mean colour taken away:
+      how much they differ in layout, shape and texture.
+    * ``saturation`` (RGB only, else absent): mean over pixels of the standard deviation over the
+      three channels; 0 for gray images. Compare it with the training images'.
+
+    Args:
+        samples: ``(n, H, W, C)`` images of one condition in [-1, 1], n >= 2.
+
+    Returns:
+        ``{"colour_l1", "residual_l1"[, "saturation"]}`` as floats.
+    """
+    samples = np.asarray(samples, dtype=np.float64)
+    if samples.ndim != 4:
+        raise ValueError(f"colour_split expects (n, H, W, C) images, got shape {samples.shape}")
+    mean = samples.mean(axis=(1, 2), keepdims=True)  # (n, 1, 1, C)
+    scores = {"colour_l1": mean_pairwise_l1(mean), "residual_l1": mean_pairwise_l1(samples - mean)}
+    if samples.shape[-1] == 3:
+        scores["saturation"] = float(samples.std(axis=-1).mean())
+    return scores
+
+
 def per_condition_l1_diversity(samples):
     """Within-condition diversity for a ``(conditions, n, ...)`` array.
 
