@@ -89,6 +89,16 @@ class ConditionalGAN(keras.Model):
     def metrics(self):
         return [self.d_loss_tracker, self.g_loss_tracker, self.ms_ratio_tracker]
 
+    def fit(self, x=None, *args, shuffle=None, **kwargs):
+        """``keras.Model.fit``, with ``shuffle`` off by default for a ``tf.data.Dataset``.
+
+        Our pipelines shuffle in tf.data; Keras ignores ``shuffle`` for a dataset and warns on
+        every call when it is left at its default ``True``. Other inputs keep Keras' default.
+        """
+        if shuffle is None:
+            shuffle = not isinstance(x, tf.data.Dataset)
+        return super().fit(x, *args, shuffle=shuffle, **kwargs)
+
     def call(self, inputs, training=False):
         condition, z = inputs
         return self.generator([condition, z], training=training)
