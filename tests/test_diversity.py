@@ -69,3 +69,11 @@ def test_colour_split_separates_tint_from_structure():
     assert "saturation" not in colour_split(gray[..., :1])
     with pytest.raises(ValueError, match=r"\(n, H, W, C\)"):
         colour_split(np.zeros((3, 4, 4)))
+
+
+def test_saturation_needs_rgb():
+    from zoo.metrics.diversity import saturation
+
+    assert saturation(np.array([[1.0, -1.0, 0.0]])) == pytest.approx(np.std([1.0, -1.0, 0.0]))
+    with pytest.raises(ValueError, match="RGB"):
+        saturation(np.zeros((2, 4, 4, 1)))

@@ -160,14 +160,17 @@ def test_condition_protocols_end_to_end(preset, lpips_metric, tmp_path):
     assert set(diverse) == {"fid", "kid", "lpips", "ndb_ratio", "ndb", "jsd", "l1_diversity", "colour_l1",
                             "residual_l1", "saturation"}
     assert collapsed["lpips"] == 0 and collapsed["l1_diversity"] == collapsed["colour_l1"] == 0
-    assert "reference" not in report  # one target per input: no real within-condition diversity
+    # One target per input: no real within-condition diversity, only the training images' saturation.
+    assert report["reference"]["metrics"] == {"saturation": pytest.approx(np.std(real / 127.5 - 1, axis=-1).mean())}
+    assert "training images" in report["protocol"]["reference"]
     assert diverse["lpips"] > 0.001 and diverse["l1_diversity"] > 0.01
     assert all(np.isfinite(v) for v in diverse.values())
     assert len(report["models"]["diverse"]["per_condition"]["lpips"]) == 3
     rows = report["protocol"]["rows"]
     assert "3 " + preset in rows["fid"] and "K=4" in rows["ndb_ratio"] and "3 random pairs" in rows["lpips"]
     table = format_table(report)
-    assert "collapsed" in table and f"{diverse['lpips']:.4f}" in table
+    assert "collapsed" in table and f"{diverse['lpips']:.4f}" in table and "training images" in table
+    assert markdown_table(report).splitlines()[-1].endswith(f"| {report['reference']['metrics']['saturation']:.4f} |")
     assert markdown_table(report).count("\n") == len(rows) + 1
     evaluate.write_plots(report, protocol, tmp_path)
     assert (tmp_path / "ndb.png").is_file()

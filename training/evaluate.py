@@ -24,7 +24,8 @@ Presets (counts default to the paper's; pass smaller ones for CPU runs and tests
 Every preset splits the L1 diversity into colour (pairwise L1 of the samples' mean colours) and
 structure (pairwise L1 with each sample's mean colour removed), with the mean saturation for RGB
 (:func:`zoo.metrics.colour_split`); the label preset adds a ``training images`` column: the same
-diversity figures (and LPIPS) on each class's real images, the level a faithful model would reach.
+diversity figures (and LPIPS) on each class's real images, the level a faithful model would reach
+(the image and text presets: only the training images' saturation, as there is one target per input).
 
 Reference statistics (real features, NDB bins) are computed once and shared by every model of a
 run, so ``--baseline`` compares two models on identical bins. Output: a console table where each
@@ -42,7 +43,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from zoo.metrics.diversity import colour_split, lpips_diversity, mean_pairwise_l1  # noqa: E402
+from zoo.metrics.diversity import colour_split, lpips_diversity, mean_pairwise_l1, saturation  # noqa: E402
 from zoo.metrics.fid import feature_statistics, frechet_distance, kid  # noqa: E402
 from zoo.metrics.ndb import DEFAULT_N_INIT, fit_bins, plot_bin_centers, plot_bin_proportions  # noqa: E402
 
@@ -238,6 +239,9 @@ class ConditionProtocol:
         self.real_features = features(real_images) if features is not None else None
         self.bins = fit_bins(to_unit(real_images), k=k, seed=seed, n_init=n_init)
         self.image_shape = tuple(np.shape(real_images)[1:])
+        # One real target per input: no within-condition diversity to compare with, only the colours.
+        self.reference = ({"metrics": {"saturation": saturation(to_unit(real_images))}, "per_condition": {}}
+                          if self.image_shape[-1] == 3 else None)
 
     def describe(self):
         features = self.features.name if self.features is not None else "none"
@@ -257,6 +261,9 @@ class ConditionProtocol:
         }
         if self.image_shape[-1] != 3:
             rows.pop("saturation")
+        reference = {} if self.reference is None else {
+            "reference": f"{REFERENCE}: the saturation of the {self.real_count} training images (one target per "
+                         f"input, so no within-input diversity to compare with)"}
         if self.features is None:
             rows.pop("fid")
             rows.pop("kid")
@@ -264,7 +271,7 @@ class ConditionProtocol:
             rows.pop("lpips")
         return {"preset": self.name, "conditions": len(self.conditions), "samples_per_condition": self.samples_per_condition,
                 "real_images": self.real_count, "features": features, "lpips_pairs": self.lpips_pairs,
-                "k": self.k, "ndb_n_init": self.n_init, "alpha": self.alpha, "seed": self.seed, "rows": rows}
+                "k": self.k, "ndb_n_init": self.n_init, "alpha": self.alpha, "seed": self.seed, "rows": rows, **reference}
 
     def evaluate(self, sampler):
         import keras

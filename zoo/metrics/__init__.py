@@ -9,7 +9,7 @@ Public API::
     alexnet_features()(images) -> (N, 256) FID features (offline stand-in for Inception)
 """
 from zoo.metrics.diversity import (colour_split, lpips_diversity, mean_pairwise_l1, per_condition_l1_diversity,
-                                   random_pairs)
+                                   random_pairs, saturation)
 from zoo.metrics.fid import (InceptionGraph, KerasFeatures, feature_statistics, fid_from_features,
                              frechet_distance, kid)
 from zoo.metrics.lpips import LPIPS, alexnet_features
@@ -19,5 +19,6 @@ __all__ = [
     "frechet_distance", "kid", "ndb_jsd", "LPIPS", "alexnet_features",
     "feature_statistics", "fid_from_features", "InceptionGraph", "KerasFeatures",
     "NDBBins", "fit_bins", "load_bins", "plot_bin_centers", "plot_bin_proportions",
-    "mean_pairwise_l1", "per_condition_l1_diversity", "colour_split", "lpips_diversity", "random_pairs",
+    "mean_pairwise_l1", "per_condition_l1_diversity", "colour_split", "saturation", "lpips_diversity",
+    "random_pairs",
 ]

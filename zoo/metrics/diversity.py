@@ -46,8 +46,20 @@ def colour_split(samples):
     mean = samples.mean(axis=(1, 2), keepdims=True)  # (n, 1, 1, C)
     scores = {"colour_l1": mean_pairwise_l1(mean), "residual_l1": mean_pairwise_l1(samples - mean)}
     if samples.shape[-1] == 3:
-        scores["saturation"] = float(samples.std(axis=-1).mean())
+        scores["saturation"] = saturation(samples)
     return scores
+
+
+def saturation(images):
+    """Mean over pixels of the standard deviation over R, G, B: 0 for gray images.
+
+    Args:
+        images: ``(..., 3)`` RGB images in [-1, 1] (e.g. ``(n, H, W, 3)``).
+    """
+    images = np.asarray(images, dtype=np.float64)
+    if images.shape[-1] != 3:
+        raise ValueError(f"saturation needs RGB images (last axis 3), got shape {images.shape}")
+    return float(images.std(axis=-1).mean())
 
 
 def per_condition_l1_diversity(samples):
