@@ -1,5 +1,6 @@
 """A trained generator and what it takes to ask it for many diverse samples."""
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -110,11 +111,17 @@ def sampler_from_weights(config, weights):
 
     family = get_family(config.family)
     generator = family.build_generator(config)
-    try:
-        generator.load_weights(weights)
-    except Exception as error:  # h5py/Keras raise many types for a damaged or mismatched file
-        message = str(error).splitlines()[0] if str(error) else ""
-        raise ValueError(f"cannot read generator weights {weights}: {type(error).__name__}: {message}") from None
+    # Keras warns about every layer group it cannot match before it raises for the same file; our
+    # one-line error says it all, so those warnings are shown only if the load succeeds.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            generator.load_weights(weights)
+        except Exception as error:  # h5py/Keras raise many types for a damaged or mismatched file
+            message = str(error).splitlines()[0] if str(error) else ""
+            raise ValueError(f"cannot read generator weights {weights}: {type(error).__name__}: {message}") from None
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return family.sampler_class(generator, config)
 
 
