@@ -56,6 +56,9 @@ def test_label_protocol_end_to_end_ms_is_more_diverse(tmp_path, shipped_copies, 
     # Each progress bar is named: the reference pass, then one line per model before its scoring.
     assert "reference: " in out and "10 classes" in out
     assert out.index(f"scoring {baseline}") < out.index(f"scoring {ms}") < out.index("machine:")
+    # Model directories are named by the directory alone in the tables (the JSON keeps the paths).
+    header = next(line for line in out.splitlines() if line.startswith("metric (protocol)"))
+    assert header.split(" | ")[1:] == ["dcgan_digits", "msgan_dcgan_digits", "training images"]
     assert len(list((tmp_path / "plots").glob("ndb_class_*.png"))) == 10
     assert len(list((tmp_path / "plots").glob("ndb_centers_class_*.png"))) == 10
     card = (Path(ms) / "README.md").read_text()
@@ -281,3 +284,14 @@ def test_feature_names_resolve_to_extractors():
     assert evaluate.make_features("none") is None
     alexnet = evaluate.make_features("alexnet", "maps")
     assert alexnet.name.startswith("FID-AlexNet") and alexnet(np.zeros((2, 64, 64, 3), np.uint8)).shape == (2, 256)
+
+
+def test_tables_name_models_by_directory_unless_two_would_clash():
+    def report(names):
+        results = {"metrics": {"jsd": 0.5}, "per_condition": []}
+        return {"protocol": {"preset": "image", "rows": {"jsd": "JSD"}}, "models": {n: results for n in names}}
+
+    assert [n for n, _ in evaluate.table_columns(report(["runs/a/m1", "m2"]))] == ["m1", "m2"]
+    assert markdown_table(report(["runs/a/m1"])).startswith("| metric (protocol) | `m1` |")
+    clash = ["runs/epoch18/m", "runs/final/m"]
+    assert [n for n, _ in evaluate.table_columns(report(clash))] == clash

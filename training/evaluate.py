@@ -323,8 +323,15 @@ def evaluate_models(protocol, samplers, log=print):
 
 
 def table_columns(report):
-    """``[(name, results)]``: every model, then the training images' own figures where measured."""
-    columns = list(report["models"].items())
+    """``[(name, results)]``: every model, then the training images' own figures where measured.
+
+    A model given as a directory is named by the directory alone (``runs/a/msgan_x`` -> ``msgan_x``)
+    unless two models would then share a name; the JSON report keeps what was passed.
+    """
+    short = [Path(name).name or name for name in report["models"]]
+    if len(set(short)) < len(short):
+        short = list(report["models"])
+    columns = list(zip(short, report["models"].values()))
     if "reference" in report:
         columns.append((REFERENCE, report["reference"]))
     return columns
@@ -351,7 +358,7 @@ def format_table(report):
 
 def markdown_table(report):
     columns = table_columns(report)
-    lines = ["| metric (protocol) | " + " | ".join(f"`{m}`" if m in report["models"] else m for m, _ in columns) + " |",
+    lines = ["| metric (protocol) | " + " | ".join(m if m == REFERENCE else f"`{m}`" for m, _ in columns) + " |",
              "|---|" + "---|" * len(columns)]
     for key, label in report["protocol"]["rows"].items():
         values = [results["metrics"].get(key) for _, results in columns]
@@ -374,7 +381,7 @@ def per_class_markdown(report):
     sources = table_columns(report)
     first = sources[0][1]["per_condition"]
     # (metric, column header, per-class rows) for every model, then the training images where measured.
-    cells = [(key, f"{title} `{Path(name).name or name}`" if name in report["models"] else f"{title} train",
+    cells = [(key, f"{title} train" if name == REFERENCE else f"{title} `{name}`",
               results["per_condition"])
              for key, title in PER_CLASS_COLUMNS if key in first[0]
              for name, results in sources if key in results["per_condition"][0]]
