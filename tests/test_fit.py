@@ -88,8 +88,9 @@ def test_steps_per_epoch_repeats_the_data_and_resume_reshuffles(tmp_path):
     fit.main([*args, "--epochs", "3", "--resume"])
     history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
     assert [h["epoch"] for h in history] == [1, 2, 3]
-    # The monitor continues the run: the first resumed epoch measures its drift from epoch 2's samples.
-    assert history[0]["sample_drift"] == 0.0 and history[1]["sample_drift"] > 0 and history[2]["sample_drift"] > 0
+    # Epoch 1 measures its drift from the initial generator; the monitor continues the run: the
+    # first resumed epoch measures its drift from epoch 2's samples.
+    assert all(h["sample_drift"] > 0 for h in history)
     card = (out / "README.md").read_text()
     assert "3 (18 generator steps, batch 16 = 4.50 passes over the 64 training examples)" in card
 

@@ -34,6 +34,7 @@ class FakeZooModel:
 
 def run_epochs(monitor, model, epochs, noise_scales=None, losses=None):
     monitor.set_model(model)
+    monitor.on_train_begin()
     logs_per_epoch = []
     for epoch in range(epochs):
         if noise_scales is not None:
@@ -120,9 +121,10 @@ def test_monitor_runs_inside_fit_of_a_zoo_gan_and_logs_to_history():
 def test_a_resumed_monitor_keeps_the_runs_early_value_and_measures_drift_across_the_restart():
     model = FakeZooModel(ScaledNoiseGenerator(1.0))
     first = _monitor()
-    logs = run_epochs(first, model, 2, noise_scales=[1.0, 0.9])
+    logs = run_epochs(first, model, 2, noise_scales=[0.8, 0.9])
     records = [{"epoch": e + 1, **log} for e, log in enumerate(logs)]
-    assert records[0]["sample_drift"] == 0.0  # a process's first epoch has no previous samples
+    # The first epoch's drift is measured from the generator as training began (scale 1.0).
+    assert records[0]["sample_drift"] > 0
 
     # A new process at epoch 3 whose generator has collapsed to 5 % of the early noise.
     model.generator.noise_scale = 0.05
@@ -134,7 +136,8 @@ def test_a_resumed_monitor_keeps_the_runs_early_value_and_measures_drift_across_
     assert [(epoch, kind) for epoch, kind, _ in resumed.alerts] == [(3, "collapse")]
     assert resumed.history["diversity"][:2] == first.history["diversity"]
     # The generator did not change since the restart: the drift is measured, and it is 0.
-    assert resumed.history["sample_drift"][-1] == 0.0 and np.isnan(resumed.history["sample_drift"][0])
+    assert resumed.history["sample_drift"][-1] == 0.0
+    assert resumed.history["sample_drift"][:2] == [records[0]["sample_drift"], records[1]["sample_drift"]]
 
     # Without the records, the collapsed generator's own first epoch is the reference: no alert.
     fresh = _monitor()

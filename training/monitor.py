@@ -54,7 +54,9 @@ class ModeCollapseMonitor(keras.callbacks.Callback):
     * ``diversity``: mean over conditions of ``distance(samples of one condition)``;
     * ``diversity_min``: the least diverse condition's value;
     * ``sample_drift``: mean ``|x_epoch - x_previous_epoch|`` of the samples for the same
-      noise (large drift with low diversity = mode hopping);
+      noise (large drift with low diversity = mode hopping); the first epoch of a process is
+      measured against the generator as training began (its initialisation, or the restored
+      checkpoint);
     * ``collapse_alerts``: the number of warnings raised this epoch.
 
     Warnings are printed in the progress output and kept in :attr:`alerts` as
@@ -113,7 +115,6 @@ class ModeCollapseMonitor(keras.callbacks.Callback):
         self.loss_history = {k: [] for k in self.loss_keys}
         self.alerts = []
         self._previous = None
-        self._resumed = False
         self._writer = None
 
     def resume_from(self, records):
@@ -134,17 +135,15 @@ class ModeCollapseMonitor(keras.callbacks.Callback):
             record = by_epoch[epoch]
             self.history["diversity"].append(float(record["diversity"]))
             self.history["diversity_min"].append(float(record.get("diversity_min", record["diversity"])))
-            # The first epoch of a process logs 0.0 for "no previous samples": keep it unknown.
-            drift = float(record.get("sample_drift", math.nan))
-            self.history["sample_drift"].append(math.nan if epoch == 1 else drift)
+            self.history["sample_drift"].append(float(record.get("sample_drift", math.nan)))
             for key in self.loss_keys:
                 if key in record:
                     self.loss_history[key].append(float(record[key]))
-        self._resumed = bool(by_epoch)
         return len(by_epoch)
 
     def on_train_begin(self, logs=None):
-        if self._resumed and self._previous is None:
+        # The generator as training begins is what the first epoch's drift is measured from.
+        if self._previous is None:
             self._previous = self.fixed_samples()
 
     # -- measuring -----------------------------------------------------------------------
