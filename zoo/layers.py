@@ -96,3 +96,65 @@ class Maxout(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "units": self.units, "pieces": self.pieces,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+
+
+# Kernel rows (columns) of a 4x4 stride-2 "same" transposed convolution that feed output rows
+# (columns) of parity 0 and 1, from input rows (i - 1, i) and (i, i + 1) of the 1-padded input.
+_SUBPIXEL_TAPS = ((3, 1), (2, 0))
+
+
+def subpixel_conv_transpose(x, kernel):
+    """``conv_transpose(x, kernel, strides=2, padding="same")`` for a 4x4 ``kernel``
+    ``(4, 4, out, in)``, NHWC, as four stride-1 2x2 convolutions interleaved by depth-to-space."""
+    import tensorflow as tf
+
+    height, width = tf.shape(x)[1], tf.shape(x)[2]
+    padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])
+    kernel = tf.transpose(kernel, (0, 1, 3, 2))  # (4, 4, in, out)
+    parts = []
+    for py in (0, 1):
+        rows = tf.gather(kernel, _SUBPIXEL_TAPS[py], axis=0)
+        for px in (0, 1):
+            window = padded[:, py:py + height + 1, px:px + width + 1, :]
+            parts.append(tf.nn.conv2d(window, tf.gather(rows, _SUBPIXEL_TAPS[px], axis=1), 1, "VALID"))
+    return tf.nn.depth_to_space(tf.concat(parts, -1), 2)
+
+
+def fast_conv_transpose(x, kernel):
+    """:func:`subpixel_conv_transpose` forward, the standard op's gradients backward."""
+    import tensorflow as tf
+
+    def standard(x, kernel):
+        shape = tf.shape(x)
+        out_shape = tf.stack([shape[0], 2 * shape[1], 2 * shape[2], tf.shape(kernel)[2]])
+        return tf.nn.conv2d_transpose(x, kernel, out_shape, 2, "SAME")
+
+    @tf.custom_gradient
+    def apply(x, kernel):
+        def grad(dy):
+            with tf.GradientTape() as tape:
+                tape.watch([x, kernel])
+                y = standard(x, kernel)
+            return tape.gradient(y, [x, kernel], output_gradients=dy)
+        return subpixel_conv_transpose(x, kernel), grad
+
+    return apply(tf.convert_to_tensor(x), tf.convert_to_tensor(kernel))
+
+
+@keras.saving.register_keras_serializable(package="msgan_zoo")
+class Conv2DTranspose(keras.layers.Conv2DTranspose):
+    """``keras.layers.Conv2DTranspose`` running :func:`fast_conv_transpose` in training calls of
+    a 4x4/2 "same" channels-last layer; the Keras op otherwise. Same weights."""
+
+    def _fast_path_applies(self):
+        return (tuple(self.kernel_size) == (4, 4) and tuple(self.strides) == (2, 2)
+                and self.padding == "same" and self.output_padding is None
+                and tuple(self.dilation_rate) == (1, 1) and self.data_format == "channels_last")
+
+    def call(self, inputs, training=None):
+        if not training or not self._fast_path_applies():
+            return super().call(inputs)
+        outputs = fast_conv_transpose(inputs, self.kernel)
+        if self.use_bias:
+            outputs = ops.add(outputs, ops.reshape(self.bias, (1, 1, 1, self.filters)))
+        return outputs if self.activation is None else self.activation(outputs)
