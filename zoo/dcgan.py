@@ -19,7 +19,7 @@ from keras import layers
 from zoo.base import ConditionalGAN
 from zoo.config import ModelConfig
 from zoo.family import Family
-from zoo.layers import Conv2DTranspose, MinibatchDiscrimination, TileNoise
+from zoo.layers import MinibatchDiscrimination, TileNoise
 from zoo.sampling import LabelSampler
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
@@ -71,12 +71,12 @@ def build_generator(config):
     x = layers.Concatenate()([z, condition])
     x = layers.Reshape((1, 1, config.nz + config.num_classes))(x)
     for i, width in enumerate(config.widths):
-        x = Conv2DTranspose(width, 4, strides=1 if i == 0 else 2,
+        x = layers.Conv2DTranspose(width, 4, strides=1 if i == 0 else 2,
                                    padding="valid" if i == 0 else "same",
                                    kernel_initializer=_init(), name=f"deconv{i + 1}")(x)
         x = layers.BatchNormalization(name=f"deconv{i + 1}_bn")(x)
         x = layers.ReLU()(x)
-    x = Conv2DTranspose(config.channels, 4, strides=2, padding="same",
+    x = layers.Conv2DTranspose(config.channels, 4, strides=2, padding="same",
                                kernel_initializer=_init(), name=f"deconv{config.stages + 1}")(x)
     image = layers.Activation("tanh", dtype="float32", name="image")(x)
     return keras.Model([condition, z], image, name="generator")

@@ -20,7 +20,7 @@ import math
 import keras
 from keras import layers, ops
 
-from zoo.layers import Conv2DTranspose, TileNoise
+from zoo.layers import TileNoise
 
 
 @keras.saving.register_keras_serializable(package="msgan_zoo")
@@ -96,7 +96,7 @@ def build_unet(image_size, nz, in_channels=3, out_channels=3, ngf=64, depth=None
     for i in reversed(range(depth)):
         outer_width = out_channels if i == 0 else widths[i - 1]
         x = layers.ReLU(name=f"up{i}_relu")(x)
-        x = Conv2DTranspose(outer_width, 4, strides=2, padding="same",
+        x = layers.Conv2DTranspose(outer_width, 4, strides=2, padding="same",
                                    kernel_initializer=xavier_init(), name=f"up{i}_convt")(x)
         if i == 0:
             break
