@@ -5,7 +5,7 @@
     python bench/conv_forms.py --net unet128 --layers 1,2   # only these rows of the net's table
 
 Every 4x4 stride-2 layer of the zoo's G and D (``Conv2D`` and ``Conv2DTranspose``, padding
-"same") is timed, XLA-compiled, in two exact forms:
+"same") is timed, XLA-compiled, in these exact forms:
 
 * ``std``: the op Keras emits (``conv2d`` / ``conv2d_transpose``);
 * ``gemm``: the same linear map written as one matrix product: pad, space-to-depth, the four
@@ -19,8 +19,9 @@ The forms agree to float32 rounding (``maxdiff``: the largest difference from ``
 
 For each it prints the forward time and the forward + backward time (gradients for the input
 and the kernel, as a training step needs), and at the end the sums: each form's total (``std``
-for the layers that form does not apply to) and what the best per-layer choice would save. The shapes carry the zoo's extra channels (nz = 8 noise planes at every
-U-Net block, the skip concatenations).
+for the layers that form does not apply to) and what the best per-layer choice would save. The
+shapes carry the zoo's extra channels (nz = 8 noise planes at every U-Net block, the skip
+concatenations).
 """
 import argparse
 import json
