@@ -53,6 +53,27 @@ def test_resume_continues_from_the_checkpoint(trained, capsys):
     assert [json.loads(line)["epoch"] for line in history] == [1, 2]
 
 
+def test_resume_at_the_last_epoch_publishes_and_beyond_it_is_refused(tmp_path, capsys):
+    out = tmp_path / "run"
+    fit.main(["--out", str(out), *TINY_ARGS[:-2], "--epochs", "2", "--verbose", "0"])
+    (out / "generator.weights.h5").unlink()
+    with pytest.raises(SystemExit) as exit_info:  # epoch 2's generator must not be labelled "1 epoch"
+        fit.main(["--out", str(out), "--resume", *TINY_ARGS[:-2], "--epochs", "1", "--verbose", "0"])
+    err = capsys.readouterr().err.strip()
+    assert exit_info.value.code == 2 and len(err.splitlines()) == 1
+    assert "is at epoch 2, beyond --epochs 1: pass --epochs 2" in err
+    assert not (out / "generator.weights.h5").exists()
+    fit.main(["--out", str(out), "--resume", *TINY_ARGS[:-2], "--epochs", "2", "--verbose", "0"])
+    assert "already trained for 2 epochs" in capsys.readouterr().out
+    assert (out / "generator.weights.h5").is_file() and (out / "samples.png").is_file()
+    a, b = load_sampler(out), zoo.load(str(out))
+    np.testing.assert_array_equal(a.sample([1, 4], 3, seed=0), b.sample([1, 4], 3, seed=0))
+    card = (out / "README.md").read_text()
+    assert "| epochs | 2 (8 generator steps" in card
+    last = json.loads((out / "history.jsonl").read_text().splitlines()[-1])
+    assert f"g_loss {last['g_loss']:.4g}" in card  # the last epoch's logs, from history.jsonl
+
+
 def test_fit_prints_no_keras_shuffle_warning(tmp_path):
     # The tf.data pipeline shuffles; fit() must not make Keras warn that it ignores shuffle=True.
     import warnings

@@ -139,6 +139,10 @@ def main(argv=None):
     # A resumed run shuffles (and jitters) with a fresh seed, so it does not replay the data
     # order of the first epochs.
     resumed = _checkpoint_number(out / "checkpoints") if args.resume else 0
+    if resumed > config.epochs:
+        # Publishing would label epoch `resumed`'s generator as trained for --epochs epochs.
+        fail(f"--resume: {out / 'checkpoints'} is at epoch {resumed}, beyond --epochs {config.epochs}: "
+             f"pass --epochs {resumed} to write its generator and card, or more to train on")
     data_config = config.replace(seed=config.seed + resumed) if resumed else config
     try:
         dataset, count = task.training_data(data_config, args.data_dir, limit=args.limit)
@@ -156,7 +160,7 @@ def main(argv=None):
     checkpoint = TrainingCheckpoint(gan, out / "checkpoints")
     initial_epoch = checkpoint.restore() if args.resume else 0
     if initial_epoch >= config.epochs:
-        print(f"{out}: already trained for {initial_epoch} epochs")
+        print(f"{out}: already trained for {initial_epoch} epochs; writing its generator and card")
     class_names = getattr(config, "class_names", None)
     row_labels = list(class_names) if class_names and len(class_names) == len(grid_conditions) else None
     grid = SampleGrid(grid_conditions, out / "samples", columns=10, row_labels=row_labels)
@@ -183,12 +187,24 @@ def main(argv=None):
         "epochs": config.epochs, "steps": steps, "examples": count,
         "passes": steps * config.batch_size / count,
         "wall_time_s": wall.total, "machine": machine_line(),
-        "final_logs": {k: v[-1] for k, v in history.history.items()} if history.history else {},
+        "final_logs": ({k: v[-1] for k, v in history.history.items()} if history.history
+                       else _logged_epoch(out / "history.jsonl", initial_epoch)),
         "grid": None,
     }
     _publish(gan, config, run, grid, out, save_generator, training_card)
     print(f"wrote {out}/generator.weights.h5, config.json, README.md")
     return out
+
+
+def _logged_epoch(path, epoch):
+    """The metrics ``history.jsonl`` logged for ``epoch`` ({} when it has none): the card's last
+    epoch when this process trained nothing (it only publishes a finished run)."""
+    from training.curves import read_history
+
+    if not path.is_file():
+        return {}
+    record = next((r for r in read_history(path, strict=False) if r["epoch"] == epoch), {})
+    return {k: v for k, v in record.items() if k != "epoch" and isinstance(v, (int, float))}
 
 
 def _checkpoint_number(directory):
