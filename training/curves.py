@@ -5,6 +5,9 @@ publishes a model, and the model card shows it: losses, the MS ratio and the Mod
 diversity at a glance, without starting TensorBoard.
 
     python -c "from training.curves import plot_history; plot_history('runs/NAME/history.jsonl', 'curves.png')"
+
+:func:`plot_panels` draws several named series per panel with a legend (``compare_reports.py``'s
+metrics across checkpoints, one line per model).
 """
 import json
 import math
