@@ -125,6 +125,7 @@ def test_steps_per_epoch_repeats_the_data_and_resume_reshuffles(tmp_path):
     (["--lambda-ms", "-1"], "--lambda-ms must be >= 0"),
     (["--steps-per-epoch", "0"], "--steps-per-epoch must be >= 1"),
     (["--threads", "0"], "--threads must be >= 1"),
+    (["--keep-every", "0"], "--keep-every must be >= 1"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, argv, message):
     out = tmp_path / "out"
@@ -147,3 +148,20 @@ def test_refuses_to_overwrite_a_run(trained, capsys):
     with pytest.raises(SystemExit):
         fit.main(["--out", str(trained), *TINY_ARGS])
     assert "not empty" in capsys.readouterr().err
+
+
+def test_keep_every_writes_loadable_generators_of_those_epochs(tmp_path):
+    out = tmp_path / "run"
+    fit.main(["--out", str(out), *TINY_ARGS[:-2], "--epochs", "3", "--keep-every", "2", "--verbose", "0"])
+    kept = sorted(p.name for p in (out / "epochs").iterdir())
+    assert kept == ["epoch_002"]  # every 2nd of 3 epochs, no temporary directory left
+    interim, final = zoo.load(str(out / "epochs" / "epoch_002")), zoo.load(str(out))
+    assert json.loads((out / "epochs" / "epoch_002" / "config.json").read_text())["epochs"] == 2
+    # Epoch 2's generator, not the last one: a third epoch of training moved the weights.
+    first, last = interim.sample(3, 4, seed=0), final.sample(3, 4, seed=0)
+    assert first.shape == last.shape and np.abs(np.float32(first) - np.float32(last)).max() > 1e-4
+    # Resumed runs keep writing them, numbered by the run's epoch.
+    fit.main(["--out", str(out), "--resume", *TINY_ARGS[:-2], "--epochs", "4", "--keep-every", "2", "--verbose", "0"])
+    assert sorted(p.name for p in (out / "epochs").iterdir()) == ["epoch_002", "epoch_004"]
+    resumed, final = zoo.load(str(out / "epochs" / "epoch_004")), zoo.load(str(out))
+    np.testing.assert_array_equal(resumed.sample(3, 4, seed=0), final.sample(3, 4, seed=0))

@@ -6,7 +6,10 @@ minutes). Every run writes into ``--out``:
 * ``samples/epoch_NNN.png`` - rows = classes (named) or input images (first column), columns =
   noise vectors, one grid per epoch;
 * ``logs/`` - TensorBoard (``tensorboard --logdir OUT/logs``);
-* ``checkpoints/`` - G, D, optimizers and RNG after every epoch (``--resume`` continues);
+* ``checkpoints/`` - G, D, optimizers and RNG after every epoch (``--resume`` continues; the last
+  two are kept);
+* ``epochs/epoch_NNN/`` - with ``--keep-every N``, the generator of every N-th epoch (a directory
+  ``zoo.load`` and ``evaluate.py --model`` take);
 * ``history.jsonl`` - the epoch metrics; ``wall_time_s`` - the finished epochs' wall time, summed
   over resumed processes;
 * at the end ``generator.weights.h5``, ``config.json``, ``curves.png`` (the history drawn) and a
@@ -47,6 +50,9 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int,
                         help="TensorFlow intra-op threads (default: TF's choice; 1 lets two runs share 2 cores)")
     parser.add_argument("--jit-compile", action="store_true", help="compile the train step with XLA")
+    parser.add_argument("--keep-every", type=int, metavar="N",
+                        help="also write the generator of every N-th epoch to OUT/epochs/epoch_NNN/ "
+                             "(generator.weights.h5 + config.json; score them with evaluate.py --model DIR)")
     parser.add_argument("--strategy", choices=("default", "mirrored"), default="default",
                         help="tf.distribute strategy: mirrored = all local GPUs (or the CPU)")
     parser.add_argument("--no-monitor", action="store_true",
@@ -86,6 +92,8 @@ def resolve_config(args):
         fail(f"--steps-per-epoch must be >= 1, got {args.steps_per_epoch}")
     if args.threads is not None and args.threads < 1:
         fail(f"--threads must be >= 1, got {args.threads}")
+    if args.keep_every is not None and args.keep_every < 1:
+        fail(f"--keep-every must be >= 1, got {args.keep_every}")
     if args.data_dir is not None and not Path(args.data_dir).is_dir():
         fail(f"data directory not found: {args.data_dir}")
     return config
@@ -120,7 +128,7 @@ def main(argv=None):
     import keras
     import tensorflow as tf
 
-    from training.callbacks import EpochWallTime, History, SampleGrid, TrainingCheckpoint
+    from training.callbacks import EpochGenerators, EpochWallTime, History, SampleGrid, TrainingCheckpoint
     from training.cards import training_card
     from training.data import DataError
     from training.machine import machine_line
@@ -173,7 +181,8 @@ def main(argv=None):
         records = read_history(out / "history.jsonl", strict=False)  # a half-written last line must not stop a resume
         monitor[0].resume_from([r for r in records if r["epoch"] <= initial_epoch])
     wall = EpochWallTime(out / "wall_time_s")  # per epoch, so killed processes' finished epochs count
-    callbacks = [grid, *monitor, wall, checkpoint, History(out / "history.jsonl"),
+    kept = [EpochGenerators(config, out / "epochs", args.keep_every)] if args.keep_every else []
+    callbacks = [grid, *monitor, wall, checkpoint, *kept, History(out / "history.jsonl"),
                  keras.callbacks.TensorBoard(str(out / "logs"), update_freq="epoch")]
 
     # shuffle=False: the tf.data pipeline shuffles; Keras would warn that it ignores shuffle=True.
