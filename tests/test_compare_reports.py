@@ -120,6 +120,19 @@ def test_cli_errors_are_one_line_and_name_the_problem(report_files, tmp_path, ca
         assert err.startswith("compare_reports.py: error: ") and message in err and err.count("\n") == 1, err
 
 
+def test_unwritable_outputs_are_one_line_and_the_tables_still_print(report_files, tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert compare_reports.main([str(report_files[0]), "--markdown", str(blocker / "t.md")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("| report | model |")  # printed before the failed write: nothing lost
+    assert captured.err.startswith("compare_reports.py: error: ") and "a_file" in captured.err
+    assert captured.err.count("\n") == 1
+    assert compare_reports.main([str(report_files[0]), "--plot", str(blocker / "p.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("compare_reports.py: error: ") and "a_file" in err and err.count("\n") == 1
+
+
 def test_specs_and_positions():
     assert parse_spec("45=runs/eval.json") == ("45", parse_spec("45=runs/eval.json")[1])
     assert str(parse_spec("45=runs/eval.json")[1]) == "runs/eval.json"

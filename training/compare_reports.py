@@ -23,9 +23,9 @@ import json
 import sys
 from pathlib import Path
 
-from training.curves import REFERENCE_SERIES, plot_panels
+from training.curves import plot_panels
+from training.evaluate import REFERENCE, model_labels
 
-REFERENCE = "training images"  # evaluate.py's column of the real images' own diversity
 # (key, column title, direction: +1 higher is better, -1 lower is better, 0 neither)
 METRICS = (("fid", "FID", -1), ("kid", "KID", -1), ("lpips", "LPIPS", +1), ("ndb", "NDB", -1),
            ("jsd", "JSD", -1), ("l1_diversity", "L1 div.", +1), ("colour_l1", "colour L1", 0),
@@ -81,8 +81,7 @@ def load_reports(specs):
 
 def short_names(report):
     """The report's model names as evaluate.py's tables show them: a directory's name, not its path."""
-    names = [Path(name).name or name for name in report["models"]]
-    return names if len(set(names)) == len(names) else list(report["models"])
+    return model_labels(report["models"])
 
 
 def present_metrics(reports, metrics=None):
@@ -206,21 +205,22 @@ def plot_trends(reports, path, metrics, names=None):
     panels = []
     for metric in metrics:
         series = {name: [] for name in names}
-        series[REFERENCE_SERIES] = []
+        series[REFERENCE] = []
         for x, (_, report) in zip(xs, reports):
             for name, results in zip(names, report["models"].values()):
                 if metric in results["metrics"]:
                     series[name].append((x, results["metrics"][metric]))
             reference = report.get("reference", {}).get("metrics", {})
             if metric in reference:
-                series[REFERENCE_SERIES].append((x, reference[metric]))
-        if not series[REFERENCE_SERIES]:
-            del series[REFERENCE_SERIES]
+                series[REFERENCE].append((x, reference[metric]))
+        if not series[REFERENCE]:
+            del series[REFERENCE]
         better = {1: " (higher is better)", -1: " (lower is better)"}.get(DIRECTIONS.get(metric, 0), "")
         panels.append((TITLES.get(metric, metric) + better, series))
     labels = ", ".join(label for label, _ in reports)
     x_labels = {x: label for x, (label, _) in zip(xs, reports)}
-    return plot_panels(panels, path, title=f"evaluate.py reports {labels}", x_labels=x_labels)
+    return plot_panels(panels, path, title=f"evaluate.py reports {labels}", x_labels=x_labels,
+                       reference=REFERENCE)
 
 
 def build_text(reports, metrics, per_class=()):
@@ -264,16 +264,25 @@ def main(argv=None):
         text = build_text(reports, metrics, args.per_class)
         if args.plot:
             plot_trends(reports, args.plot, metrics, args.names)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"compare_reports.py: error: {error.args[0] if error.args else error}", file=sys.stderr)
-        return 2
+    except (ValueError, OSError) as error:
+        return _error(error)
     print(text, end="")
-    if args.markdown:
-        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.markdown).write_text(text)
     if args.plot:
         print(f"wrote {args.plot}")
+    if args.markdown:
+        try:
+            Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.markdown).write_text(text)
+        except OSError as error:  # the tables are printed above: nothing is lost
+            return _error(error)
     return 0
+
+
+def _error(error):
+    """One line on stderr, exit status 2; an OS error keeps its errno text and the path."""
+    own = not isinstance(error, OSError) or error.errno is None
+    print(f"compare_reports.py: error: {error.args[0] if own and error.args else error}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

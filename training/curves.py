@@ -22,7 +22,7 @@ PREFERRED = ("d_loss", "g_loss", "g_l1", "ms_ratio", "diversity", "diversity_min
 SKIPPED = ("epoch", "collapse_alerts", "sample_drift", "learning_rate", "lr")
 # Series colours in order of appearance (matplotlib's first four), and the reference series' gray.
 COLORS = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40))
-REFERENCE_SERIES, REFERENCE_COLOR = "training images", (150, 150, 150)
+REFERENCE_COLOR = (150, 150, 150)
 
 
 def read_history(path, strict=True):
@@ -95,16 +95,17 @@ def plot_curves(records, path, keys=None, title=None, columns=2, panel=(360, 150
     return path
 
 
-def plot_panels(panels, path, title=None, columns=2, panel=(360, 150), x_labels=None):
+def plot_panels(panels, path, title=None, columns=2, panel=(360, 150), x_labels=None, reference=None):
     """Several named series per panel (e.g. two models across checkpoints), with a colour legend.
 
     Args:
         panels: ``[(panel title, {series name: [(x, y), ...]})]``; a series keeps its colour in
-            every panel (the order of first appearance picks it; a series named
-            :data:`REFERENCE_SERIES` is drawn gray, the level to compare with).
+            every panel (the order of first appearance picks it).
         path, title, columns, panel: as in :func:`plot_curves`.
         x_labels: ``{x: text}`` written under the x axis at those positions (default: the
             first and last x).
+        reference: the name of a series drawn gray, the level to compare with (e.g. the
+            training images' own diversity).
     """
     from PIL import Image, ImageDraw
 
@@ -112,7 +113,7 @@ def plot_panels(panels, path, title=None, columns=2, panel=(360, 150), x_labels=
         raise ValueError("nothing to plot: no panels")
     names = list(dict.fromkeys(name for _, series in panels for name in series))
     palette = iter(COLORS)
-    colours = {name: REFERENCE_COLOR if name == REFERENCE_SERIES else next(palette, (0, 0, 0)) for name in names}
+    colours = {name: REFERENCE_COLOR if name == reference else next(palette, (0, 0, 0)) for name in names}
     width, height = panel
     rows = math.ceil(len(panels) / columns)
     top = (22 if title else 4) + 16
@@ -170,9 +171,8 @@ def _panel(draw, key, series, x0, y0, width, height, x_labels=None):
     for _, points, colour in series:
         if not points:
             continue
-        xs = np.array([p[0] for p in points], float)
+        xs = np.array([to_x(p[0]) for p in points], float)
         ys = ay1 - (np.array([p[1] for p in points], float) - low) / (high - low) * (ay1 - ay0)
-        xs = np.array([to_x(x) for x in xs], float)
         if len(xs) > 1:
             draw.line(list(zip(xs.tolist(), ys.tolist())), fill=colour, width=2)
         for x, y in zip(xs.tolist(), ys.tolist()):

@@ -322,16 +322,20 @@ def evaluate_models(protocol, samplers, log=print):
     return report
 
 
+def model_labels(names):
+    """Table names of models given by zoo name or directory: a directory's name, not its path
+    (``runs/a/msgan_x`` -> ``msgan_x``), unless two models would then share a name."""
+    short = [Path(name).name or name for name in names]
+    return short if len(set(short)) == len(short) else list(names)
+
+
 def table_columns(report):
     """``[(name, results)]``: every model, then the training images' own figures where measured.
 
     A model given as a directory is named by the directory alone (``runs/a/msgan_x`` -> ``msgan_x``)
     unless two models would then share a name; the JSON report keeps what was passed.
     """
-    short = [Path(name).name or name for name in report["models"]]
-    if len(set(short)) < len(short):
-        short = list(report["models"])
-    columns = list(zip(short, report["models"].values()))
+    columns = list(zip(model_labels(report["models"]), report["models"].values()))
     if "reference" in report:
         columns.append((REFERENCE, report["reference"]))
     return columns
