@@ -127,10 +127,16 @@ class ConditionalGAN(keras.Model):
         return fake1, fake2, z1, z2
 
     def apply_update(self, optimizer, tape, loss, variables):
-        """Gradient step with loss scaling, L2 weight decay and cross-replica scaling."""
+        """Gradient step with loss scaling, L2 weight decay and cross-replica scaling.
+
+        ``loss`` is the output of :meth:`scaled`. The decay term ``wd * w`` goes through the
+        same scaling as the loss, so the optimizer's unscaling (``mixed_float16``) and the
+        cross-replica sum leave exactly ``grad + wd * w``.
+        """
         grads = tape.gradient(loss, variables)
         if self.weight_decay:
-            grads = [g + self.weight_decay * ops.cast(v, g.dtype) for g, v in zip(grads, variables)]
+            grads = [g + ops.cast(self.scaled(optimizer, self.weight_decay * v), g.dtype)
+                     for g, v in zip(grads, variables)]
         optimizer.apply(grads, variables)
 
     def scaled(self, optimizer, loss):
