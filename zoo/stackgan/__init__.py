@@ -1,0 +1,28 @@
+"""StackGAN++ with the mode seeking term (MSGAN's text -> image task).
+
+The folder holds the family whole: ``config`` (the official ``birds_3stages`` defaults),
+``networks`` (conditioning augmentation, the tree generator, one discriminator per branch),
+``model`` (the trainable GAN and its ``train_step``), ``sampler``, ``text`` (the shapes task's
+captions and caption encoder) and ``convert`` (the official ``netG_*.pth`` into our generator).
+"""
+from zoo.family import Family
+from zoo.stackgan.config import StackGANConfig
+from zoo.stackgan.model import StackGAN
+from zoo.stackgan.networks import build_discriminators, build_generator
+from zoo.stackgan.sampler import TextSampler
+from zoo.stackgan.text import shapes_text_fields
+
+FAMILY = Family("stackgan", StackGANConfig, build_generator, StackGAN, TextSampler)
+
+# The shapes task (zoo.stackgan.text, training/shapes_data.py): 32 px, a three-branch tree at
+# 8 / 16 / 32 px, captions through a pretrained, frozen GRU encoder.
+SHAPES = dict(dataset="shapes", base_size=8, gf_dim=64, df_dim=32, embedding_dim=32, text_dim=64,
+              word_dim=32, batch_size=32, epochs=20, text_pretrain_steps=300, **shapes_text_fields())
+
+PRESETS = (
+    StackGANConfig(name="msgan_stackgan_cub", dataset="cub"),
+    StackGANConfig(name="msgan_stackgan_shapes", **SHAPES),
+)
+
+__all__ = ["FAMILY", "PRESETS", "SHAPES", "StackGAN", "StackGANConfig", "TextSampler",
+           "build_discriminators", "build_generator"]

@@ -1,0 +1,173 @@
+"""The trainable StackGAN++ with the mode seeking term: its ``train_step`` follows the official
+StackGAN++-Mode-Seeking ``condGANTrainer`` (``trainer.py``).
+
+One step, for a batch of ``B`` sentence embeddings (or token ids) and their real images:
+
+1. both halves of a ``2B`` batch get the same sentences, each half its own CA noise and ``z``;
+   one generator forward gives every branch's images, ``mu`` and ``logvar``;
+2. every branch's discriminator is updated on the real images, the *wrong* images (real images
+   of other sentences) and both halves of the fakes, all conditioned on ``mu`` (no gradient);
+3. G is updated with the updated discriminators' conditional and unconditional losses on both
+   halves, the colour-consistency terms, the KL term of each half and
+   ``lambda_ms * mode_seeking_loss`` on the last branch's two halves over the two ``z`` only.
+"""
+import keras
+import tensorflow as tf
+from keras import ops
+
+from zoo.base import MS_EPS, ConditionalGAN
+from zoo.losses import bce_with_logits, mode_seeking_loss
+from zoo.stackgan.networks import build_discriminators, build_generator
+from zoo.stackgan.text import caption_split, pretrain_caption_encoder
+
+
+def kl_loss(mu, logvar):
+    """``-0.5 * mean(1 + logvar - mu^2 - exp(logvar))`` over batch and code (official ``KL_loss``).
+
+    Args: ``mu``, ``logvar`` ``(N, E)``. Returns a float32 scalar >= 0.
+    """
+    mu, logvar = ops.cast(mu, "float32"), ops.cast(logvar, "float32")
+    return -0.5 * ops.mean(1.0 + logvar - ops.square(mu) - ops.exp(logvar))
+
+
+def mean_covariance(images):
+    """Per-image channel means ``(N, C)`` and covariances ``(N, C, C)`` over pixels (official
+    ``compute_mean_covariance``, divided by the pixel count)."""
+    images = ops.cast(images, "float32")
+    pixels = ops.shape(images)[1] * ops.shape(images)[2]
+    flat = ops.reshape(images, (ops.shape(images)[0], -1, ops.shape(images)[-1]))
+    mean = ops.mean(flat, axis=1)
+    centred = flat - mean[:, None, :]
+    covariance = ops.einsum("npc,npd->ncd", centred, centred) / ops.cast(pixels, "float32")
+    return mean, covariance
+
+
+def colour_consistency_loss(images, coeff):
+    """StackGAN++'s colour-consistency terms (paper eq. 6): each branch's image mean and covariance
+    pulled towards the previous branch's (held fixed), ``coeff * (MSE(mean) + 5 * MSE(cov))`` for
+    the last two branch pairs, as the official trainer sums them.
+
+    Args: ``images`` a list of ``(N, S_i, S_i, 3)`` per branch; ``coeff`` ``COEFF.COLOR_LOSS``.
+    """
+    loss = 0.0
+    for upper in range(len(images) - 1, max(len(images) - 3, 0), -1):
+        mean1, cov1 = mean_covariance(images[upper])
+        mean2, cov2 = mean_covariance(ops.stop_gradient(images[upper - 1]))
+        loss += coeff * ops.mean(ops.square(mean1 - mean2)) + coeff * 5.0 * ops.mean(ops.square(cov1 - cov2))
+    return loss
+
+
+def image_pyramid(images, sizes):
+    """The real images at every branch size, ``(N, s, s, C)`` each: bilinear with antialiasing
+    (torchvision's ``Resize`` on PIL images), the largest kept as it is."""
+    return [images if s == images.shape[1] else
+            ops.cast(tf.image.resize(images, (s, s), "bilinear", antialias=True), images.dtype)
+            for s in sizes]
+
+
+class StackGAN(ConditionalGAN):
+    """StackGAN++ G, one D per branch, and the official MS training step.
+
+    Batches given to ``fit`` are ``(condition, real_image)``: ``condition`` ``(B, text_dim)``
+    sentence embeddings (or ``(B, L)`` token ids with a caption encoder), ``real_image``
+    ``(B, S, S, 3)`` in [-1, 1] at the last branch's size; the smaller branches' real images are
+    resized from it. The *wrong* images are the batch's real images rolled by one (each paired
+    with another example's sentence); the official loader draws them at random from the dataset.
+    ``B >= 2``.
+
+    ``lambda_ms = 0`` (the ``stackgan_*`` twins) trains the same step without the MS term.
+    """
+
+    def __init__(self, config, **kwargs):
+        generator = build_generator(config)
+        if generator.text_encoder is not None and config.text_pretrain_steps:
+            accuracy = pretrain_caption_encoder(
+                generator.text_encoder, caption_split("train"), config.vocabulary,
+                config.max_caption_words, steps=config.text_pretrain_steps, seed=config.seed)
+            print(f"{config.name}: caption encoder pretrained, {accuracy:.1%} of the training "
+                  f"captions with every attribute right; frozen from here on")
+        super().__init__(generator, build_discriminators(config), config.nz, loss="bce",
+                         seed=config.seed, **kwargs)
+        self.config = config
+        self.lambda_ms = float(config.lambda_ms)
+        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
+
+    def compile(self, g_optimizer=None, d_optimizer=None, lambda_ms=None, **kwargs):
+        """Adam(``learning_rate_g``/``_d``, ``beta_1``, ``beta_2``) unless given; ``lambda_ms``
+        defaults to the config's. One Adam over all discriminators is the official one Adam per
+        discriminator: their losses share no variables."""
+        c = self.config
+        g_optimizer = g_optimizer or keras.optimizers.Adam(c.learning_rate_g, c.beta_1, c.beta_2)
+        d_optimizer = d_optimizer or keras.optimizers.Adam(c.learning_rate_d, c.beta_1, c.beta_2)
+        super().compile(g_optimizer, d_optimizer, lambda_ms=c.lambda_ms if lambda_ms is None else lambda_ms,
+                        **kwargs)
+
+    @property
+    def metrics(self):
+        return [*super().metrics, self.kl_tracker]
+
+    # -- losses ---------------------------------------------------------------------------
+    def branch_discriminator_loss(self, d, real, wrong, fake1, fake2, mu1, mu2):
+        """One branch's D loss (official ``train_Dnet``); every input already without gradient to G."""
+        real_cond, real_uncond = d([real, mu1], training=True)
+        wrong_cond, wrong_uncond = d([wrong, mu1], training=True)
+        fake1_cond, fake1_uncond = d([fake1, mu1], training=True)
+        fake2_cond, fake2_uncond = d([fake2, mu2], training=True)
+        real_loss = bce_with_logits(real_cond, 1.0)
+        wrong_loss = bce_with_logits(wrong_cond, 0.0)
+        fake_loss = bce_with_logits(fake1_cond, 0.0) + bce_with_logits(fake2_cond, 0.0)
+        u = self.config.uncond_coeff
+        if u <= 0:
+            return real_loss + 0.5 * (wrong_loss + fake_loss)
+        # A wrong image is still a real image: its unconditional target is 1.
+        real_loss += u * bce_with_logits(real_uncond, 1.0)
+        wrong_loss += u * bce_with_logits(wrong_uncond, 1.0)
+        fake_loss += u * (bce_with_logits(fake1_uncond, 0.0) + bce_with_logits(fake2_uncond, 0.0))
+        return real_loss + wrong_loss + fake_loss
+
+    def branch_generator_loss(self, d, fake1, fake2, mu1, mu2):
+        """One branch's adversarial G loss (official ``train_Gnet``); ``mu`` keeps its gradient to CA."""
+        loss = 0.0
+        for fake, mu in ((fake1, mu1), (fake2, mu2)):
+            cond, uncond = d([fake, mu], training=True)
+            loss += bce_with_logits(cond, 1.0)
+            if self.config.uncond_coeff > 0:
+                loss += self.config.uncond_coeff * bce_with_logits(uncond, 1.0)
+        return loss
+
+    # -- the step -------------------------------------------------------------------------
+    def train_step(self, data):
+        condition, real, _ = keras.utils.unpack_x_y_sample_weight(data)
+        batch = ops.shape(condition)[0]
+        reals = image_pyramid(real, self.config.branch_sizes)
+        wrongs = [ops.roll(r, 1, axis=0) for r in reals]
+        z_pair = self.draw_noise(2 * batch)
+        ca_eps = keras.random.normal((2 * batch, self.config.embedding_dim), seed=self.seed_generator)
+        z1, z2 = ops.split(z_pair, 2, axis=0)
+        discriminators = self.discriminator.branches
+        with tf.GradientTape() as g_tape:
+            fakes, mu, logvar = self.generator.branches(
+                ops.concatenate([condition, condition], axis=0), z_pair, ca_eps, training=True)
+            fake_halves = [ops.split(f, 2, axis=0) for f in fakes]
+            mu1, mu2 = ops.split(mu, 2, axis=0)
+            logvar1, logvar2 = ops.split(logvar, 2, axis=0)
+            with tf.GradientTape() as d_tape:
+                d_loss = sum(
+                    self.branch_discriminator_loss(
+                        d, r, w, ops.stop_gradient(f1), ops.stop_gradient(f2),
+                        ops.stop_gradient(mu1), ops.stop_gradient(mu2))
+                    for d, r, w, (f1, f2) in zip(discriminators, reals, wrongs, fake_halves))
+                scaled_d_loss = self.scaled(self.d_optimizer, d_loss)
+            self.apply_update(self.d_optimizer, d_tape, scaled_d_loss, self.discriminator.trainable_variables)
+            g_loss = sum(self.branch_generator_loss(d, f1, f2, mu1, mu2)
+                         for d, (f1, f2) in zip(discriminators, fake_halves))
+            if self.config.color_coeff > 0 and len(fakes) > 1:
+                g_loss += colour_consistency_loss(fakes, self.config.color_coeff)
+            kl = (kl_loss(mu1, logvar1) + kl_loss(mu2, logvar2)) * self.config.kl_coeff
+            last1, last2 = fake_halves[-1]
+            ms_loss = mode_seeking_loss(last1, last2, z1, z2, eps=MS_EPS)
+            g_loss += kl + (self.lambda_ms * ms_loss if self.lambda_ms else 0.0)
+            scaled_g_loss = self.scaled(self.g_optimizer, g_loss)
+        self.apply_update(self.g_optimizer, g_tape, scaled_g_loss, self.generator.trainable_variables)
+        self.kl_tracker.update_state(kl)
+        return self.record(d_loss, g_loss, ms_loss)

@@ -1,0 +1,192 @@
+"""Captions of the shapes text task and the small Keras caption encoder.
+
+The grammar: ``<count> [<size>] <colour> <shape>[s] [on the <position>]``, e.g. ``"a small red
+circle"``, ``"two blue squares on the left"``, ``"a big green triangle"``. Count, colour and shape
+are always named; size and position are named in some captions and left free in others; the
+shade of the colour and the exact place are never named. A caption is thus a set of *named
+attributes* (:class:`Caption`); the pictures (``training/shapes_data.py``) vary in the rest.
+
+The encoder (:class:`CaptionEncoder`): ``TextVectorization`` ids -> ``Embedding`` -> ``GRU``
+-> a sentence embedding, ``(N, text_dim)``. It is **pretrained and then frozen**, the way
+StackGAN++ uses its char-CNN-RNN encoder: pretrained to tell every named attribute of a caption
+apart (one softmax head per attribute, :func:`pretrain_caption_encoder`), on the training
+captions only, then held fixed while the GAN trains. Frozen, the condition a discriminator sees
+cannot drift with the GAN's own losses, and the CUB and shapes models differ only in where their
+sentence embeddings come from.
+"""
+import dataclasses
+import itertools
+import re
+import warnings
+
+import keras
+import numpy as np
+from keras import ops
+
+COUNTS = ("a", "two")
+SIZES = ("small", "big")
+COLOURS = ("red", "green", "blue", "yellow")
+SHAPES = ("circle", "square", "triangle")
+POSITIONS = ("left", "right", "top", "bottom")
+VOCABULARY = (*COUNTS, *SIZES, *COLOURS, *SHAPES, *(s + "s" for s in SHAPES), "on", "the", *POSITIONS)
+MAX_CAPTION_WORDS = 8
+HELD_OUT_EVERY = 10  # every 10th caption of the grammar is a held-out (test) caption
+
+_STRIP = re.compile(r"[^\w\s]")
+
+
+@dataclasses.dataclass(frozen=True)
+class Caption:
+    """The attributes a caption names; ``size`` and ``position`` are None when it leaves them free.
+
+    Attributes:
+        count: 1 or 2 objects.
+        colour: one of :data:`COLOURS`; shape: one of :data:`SHAPES`.
+        size: one of :data:`SIZES` or None; position: one of :data:`POSITIONS` or None.
+    """
+
+    count: int
+    colour: str
+    shape: str
+    size: str = None
+    position: str = None
+
+    @property
+    def text(self):
+        words = [COUNTS[self.count - 1]]
+        if self.size:
+            words.append(self.size)
+        words += [self.colour, self.shape + ("s" if self.count == 2 else "")]
+        if self.position:
+            words += ["on", "the", self.position]
+        return " ".join(words)
+
+
+def all_captions():
+    """Every caption of the grammar (360), in a fixed order."""
+    return [Caption(count, colour, shape, size, position)
+            for count, colour, shape, size, position in itertools.product(
+                (1, 2), COLOURS, SHAPES, (None, *SIZES), (None, *POSITIONS))]
+
+
+def caption_split(split):
+    """The ``"train"`` or ``"test"`` captions: every :data:`HELD_OUT_EVERY`-th caption is held out."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    held_out = split == "test"
+    return [c for i, c in enumerate(all_captions()) if (i % HELD_OUT_EVERY == 0) == held_out]
+
+
+def caption_words(text):
+    """Lowercase words without punctuation, as ``TextVectorization``'s default standardization splits them."""
+    return _STRIP.sub("", str(text).lower()).split()
+
+
+def check_caption(text, vocabulary=VOCABULARY, max_words=MAX_CAPTION_WORDS):
+    """Validate one raw caption; returns its words that the vocabulary knows.
+
+    Handling: words outside ``vocabulary`` are dropped with a ``UserWarning`` naming them (the
+    encoder would read them as its out-of-vocabulary token, which carries no attribute).
+
+    Raises:
+        ValueError (one line): not a string, empty, no known word, or more than ``max_words``
+            words (the encoder reads at most that many; truncating could drop a named attribute).
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"a caption must be a string, got {type(text).__name__}")
+    words = caption_words(text)
+    if not words:
+        raise ValueError("empty caption: describe the picture, e.g. 'a big green triangle'")
+    if len(words) > max_words:
+        raise ValueError(f"caption {text!r} has {len(words)} words; the encoder reads at most {max_words}")
+    known = [w for w in words if w in vocabulary]
+    unknown = sorted(set(words) - set(vocabulary))
+    if not known:
+        raise ValueError(f"caption {text!r} has no known word; known words: {' '.join(vocabulary)}")
+    if unknown:
+        warnings.warn(f"caption {text!r}: unknown words ignored: {', '.join(unknown)}", stacklevel=3)
+    return known
+
+
+class CaptionTokenizer:
+    """Raw captions -> token ids ``(N, max_words)`` int32 (0 padding, 1 out of vocabulary, 2.. words).
+
+    A ``keras.layers.TextVectorization`` with a fixed vocabulary (stored in the model's config,
+    so no adapt step and no asset files), lowercase and punctuation stripped.
+    """
+
+    def __init__(self, vocabulary=VOCABULARY, max_words=MAX_CAPTION_WORDS):
+        self.vocabulary = tuple(vocabulary)
+        self.max_words = int(max_words)
+        self.layer = keras.layers.TextVectorization(
+            standardize="lower_and_strip_punctuation", split="whitespace", output_mode="int",
+            output_sequence_length=self.max_words, vocabulary=list(self.vocabulary))
+
+    def __call__(self, captions, check=True):
+        """Token ids for a list of captions; ``check`` validates each (:func:`check_caption`)."""
+        captions = list(captions)
+        if check:
+            captions = [" ".join(check_caption(c, self.vocabulary, self.max_words)) for c in captions]
+        return np.asarray(self.layer(np.asarray(captions, dtype=object)), dtype=np.int32)
+
+
+class CaptionEncoder(keras.Model):
+    """Token ids ``(N, L)`` int -> sentence embedding ``(N, text_dim)`` float32 (the GRU's last state)."""
+
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding = keras.layers.Embedding(len(config.vocabulary) + 2, config.word_dim,
+                                                mask_zero=True, name="words")
+        self.gru = keras.layers.GRU(config.text_dim, name="gru")
+
+    def call(self, token_ids, training=False):
+        return self.gru(self.embedding(token_ids), training=training)
+
+
+ATTRIBUTE_HEADS = {  # attribute -> its classes; None = "left free by the caption"
+    "count": (1, 2), "colour": COLOURS, "shape": SHAPES,
+    "size": (None, *SIZES), "position": (None, *POSITIONS),
+}
+
+
+def caption_targets(captions):
+    """Class index per attribute of :data:`ATTRIBUTE_HEADS`: a dict of ``(N,)`` int32 arrays."""
+    return {name: np.asarray([classes.index(getattr(c, name)) for c in captions], np.int32)
+            for name, classes in ATTRIBUTE_HEADS.items()}
+
+
+def pretrain_caption_encoder(encoder, captions, vocabulary, max_words, steps=300, batch_size=64, seed=0):
+    """Train ``encoder`` to name every attribute of ``captions`` (softmax heads, Adam 1e-2); returns
+    the final accuracy on them (the fraction of captions with every attribute right).
+
+    The heads are dropped afterwards; the caller freezes the encoder.
+    """
+    ids = CaptionTokenizer(vocabulary, max_words)([c.text for c in captions], check=False)
+    targets = caption_targets(captions)
+    heads = {name: keras.layers.Dense(len(classes), name=f"head_{name}")
+             for name, classes in ATTRIBUTE_HEADS.items()}
+    inputs = keras.Input((max_words,), dtype="int32")
+    features = encoder(inputs)
+    model = keras.Model(inputs, {name: head(features) for name, head in heads.items()})
+    model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                  loss={name: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for name in heads})
+    rng = np.random.default_rng(seed)
+    for _ in range(int(steps)):
+        batch = rng.integers(0, len(ids), batch_size)
+        model.train_on_batch(ids[batch], {name: t[batch] for name, t in targets.items()})
+    predicted = model.predict(ids, verbose=0, batch_size=512)
+    right = np.ones(len(ids), bool)
+    for name, t in targets.items():
+        right &= np.argmax(predicted[name], axis=-1) == t
+    return float(np.mean(right))
+
+
+def shapes_text_fields():
+    """Config fields of the shapes task's caption encoder."""
+    return {"text_encoder": "gru", "vocabulary": VOCABULARY, "max_caption_words": MAX_CAPTION_WORDS}
+
+
+def token_ids_to_text(token_ids, vocabulary):
+    """Token ids back to text (padding and out-of-vocabulary ids dropped), for grids and cards."""
+    words = ("", "[UNK]", *vocabulary)
+    return [" ".join(words[i] for i in row if i > 1) for row in np.asarray(ops.convert_to_numpy(token_ids))]
