@@ -3,7 +3,7 @@
     python bench/mode_collapse.py                 # the default setting (see --help)
     python bench/mode_collapse.py --quick --out /tmp/mc   # seconds; what the tests run
 
-Methods (all :class:`zoo.gan2d.GAN2D` with the same G, D, optimizer, batch and steps):
+Methods (all :class:`zoo.lab.gan2d.GAN2D` with the same G, D, optimizer, batch and steps):
 
 * ``gan``: the plain GAN (the base ``train_step`` with ``lambda_ms = 0``);
 * ``ms``: + the mode seeking term on pairs of z (``lambda_ms``, default 1);
@@ -34,8 +34,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from training.machine import describe_machine, machine_line  # noqa: E402
-from zoo.gan2d import GAN2DConfig, train  # noqa: E402
-from zoo.toy import EVAL_SAMPLES, evaluate_modes, get_mixture  # noqa: E402
+from zoo.lab.gan2d import GAN2DConfig, train  # noqa: E402
+from zoo.lab.toy import EVAL_SAMPLES, evaluate_modes, get_mixture  # noqa: E402
 
 METHODS = {
     "gan": {},

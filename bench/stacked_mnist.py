@@ -4,7 +4,7 @@
     python bench/stacked_mnist.py --threads 1                # the setting of BENCHMARKS.md
     python bench/stacked_mnist.py --quick --out /tmp/sm      # seconds; what the tests run
 
-Methods (all :class:`zoo.stacked_mnist.StackedMNISTGAN`, the same G, D, optimizer, batch, steps):
+Methods (all :class:`zoo.lab.stacked_mnist.StackedMNISTGAN`, the same G, D, optimizer, batch, steps):
 
 * ``gan``: the plain DCGAN (base ``train_step``, ``lambda_ms = 0``);
 * ``ms``: + the mode seeking term on pairs of z (``--lambda-ms``, default 1);
@@ -67,7 +67,7 @@ def parse_args(argv=None):
                         help="defaults for the flags below: 'small' (this repo's CPU setting) or 'pacgan' "
                         "(the PacGAN paper's networks and training length)")
     parser.add_argument("--architecture", default="small", choices=("small", "pacgan"),
-                        help="networks (zoo.stacked_mnist.StackedMNISTConfig.architecture)")
+                        help="networks (zoo.lab.stacked_mnist.StackedMNISTConfig.architecture)")
     parser.add_argument("--generator-steps", type=int, default=1, help="G updates per D update")
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated from {', '.join(METHODS)}")
     parser.add_argument("--seeds", type=int, default=DEFAULTS["seeds"], help="seeds 0..N-1 per method")
@@ -114,7 +114,7 @@ def parse_args(argv=None):
 
 
 def method_config(method, seed, args):
-    from zoo.stacked_mnist import StackedMNISTConfig
+    from zoo.lab.stacked_mnist import StackedMNISTConfig
 
     changes = dict(METHODS[method])
     if method == "ms":
@@ -133,7 +133,7 @@ def count_modes(images, args):
     """Classify every channel of ``images`` and evaluate the mode histogram."""
     import keras
 
-    from zoo.stacked_mnist import classify_channels, evaluate_stacked_modes, mode_ids
+    from zoo.lab.stacked_mnist import classify_channels, evaluate_stacked_modes, mode_ids
 
     classifier = keras.saving.load_model(args.classifier)
     return evaluate_stacked_modes(mode_ids(classify_channels(classifier, images)))
@@ -147,7 +147,7 @@ def run_all(args, gan_images, on_run=None):
     """
     import keras
 
-    from zoo.stacked_mnist import train
+    from zoo.lab.stacked_mnist import train
 
     runs, grids = [], {}
     progress = keras.utils.Progbar(len(args.methods) * args.seeds, unit_name="run") if args.verbose else None
@@ -281,7 +281,7 @@ def main(argv=None):
         method_config(method, 0, args)
     set_threads(args.threads)
     from training.machine import machine_line
-    from zoo.stacked_mnist import load_mnist, split_mnist, stack_digits
+    from zoo.lab.stacked_mnist import load_mnist, split_mnist, stack_digits
 
     try:
         images, labels = load_mnist(args.mnist_dir)

@@ -81,7 +81,7 @@ def _write_card(args, sampler, differences, argv):
 
     from training.cards import replace_section
     from training.machine import machine_line
-    from zoo.loading import find_weights
+    from zoo.paths import find_weights
 
     name = sampler.config.name
     directory = find_weights(name) if not ("/" in args.model) else Path(args.model)

@@ -11,7 +11,7 @@ import pytest
 
 from training import evaluate
 from training.evaluate import ConditionProtocol, evaluate_models, format_table, markdown_table
-from zoo.loading import find_weights
+from zoo.paths import find_weights
 from zoo.metrics import KerasFeatures
 from zoo.metrics.lpips import DEFAULT_WEIGHTS, LPIPS
 from zoo.sampling import to_uint8

@@ -13,8 +13,9 @@ from export.__main__ import main as export_main
 from export.onnx_sampler import OnnxSampler
 from export.parity import parity, parity_inputs
 from zoo.dcgan import DCGANConfig, build_generator
-from zoo.loading import PACKAGE_MODELS
-from zoo.sampling import GENERATOR_WEIGHTS, save_generator
+from zoo.paths import PACKAGE_MODELS
+from zoo.model_dir import save_generator
+from zoo.paths import GENERATOR_WEIGHTS
 
 TOLERANCE = 1e-4
 NAME = "msgan_dcgan_digits"

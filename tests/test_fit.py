@@ -5,7 +5,7 @@ import pytest
 
 import zoo
 from training import fit
-from zoo.sampling import load_sampler
+from zoo.model_dir import load_sampler
 
 TINY_ARGS = ["--epochs", "1", "--limit", "64", "--batch-size", "16", "--verbose", "0"]
 

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from zoo.gan2d import GAN2D, GAN2DConfig, build_discriminator, build_generator, make_dataset, train
+from zoo.lab.gan2d import GAN2D, GAN2DConfig, build_discriminator, build_generator, make_dataset, train
 from zoo.layers import MinibatchDiscrimination
-from zoo.toy import get_mixture
+from zoo.lab.toy import get_mixture
 
 TINY = dict(nz=8, g_hidden=(16,), d_hidden=(16,), batch_size=16, steps=6)
 

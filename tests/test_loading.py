@@ -4,7 +4,8 @@ import pytest
 
 import zoo
 from zoo.dcgan import DCGANConfig, build_generator
-from zoo.sampling import GENERATOR_WEIGHTS, save_generator
+from zoo.model_dir import save_generator
+from zoo.paths import GENERATOR_WEIGHTS
 
 TINY = DCGANConfig(name="msgan_dcgan_digits", dataset="digits", image_size=8, channels=1, d=8,
                    class_names=tuple(str(i) for i in range(10)))
@@ -21,7 +22,7 @@ def tiny_generator(seed):
 def dirs(tmp_path, monkeypatch):
     home, package = tmp_path / "home", tmp_path / "package"
     monkeypatch.setenv("MSGAN_ZOO_HOME", str(home))
-    monkeypatch.setattr("zoo.loading.PACKAGE_MODELS", package)
+    monkeypatch.setattr("zoo.paths.PACKAGE_MODELS", package)
     return home, package
 
 

@@ -11,7 +11,8 @@ from zoo.base import MS_EPS
 from zoo.patchgan import build_patchgan, lsgan_multiscale
 from zoo.pix2pix import ConstantThenLinearDecay, Pix2Pix, Pix2PixConfig
 from zoo.registry import get_config
-from zoo.sampling import ImageSampler, load_sampler, save_generator
+from zoo.model_dir import load_sampler, save_generator
+from zoo.sampling import ImageSampler
 
 TINY = dict(image_size=64, ngf=4, ndf=4, nz=3, epochs=2, niter=1, niter_decay=1)
 

@@ -7,7 +7,7 @@ import zoo
 from zoo import registry
 from zoo.__main__ import card_metrics, main as zoo_main
 from zoo.dcgan import DCGANConfig
-from zoo.sampling import save_generator
+from zoo.model_dir import save_generator
 
 PAPER_MODELS = ["msgan_dcgan_cifar10", "msgan_pix2pix_facades", "msgan_pix2pix_maps",
                 "msgan_bicyclegan_facades", "msgan_bicyclegan_maps", "msgan_drit_yosemite",
@@ -20,7 +20,7 @@ TINY = DCGANConfig(name="msgan_dcgan_digits", dataset="digits", image_size=8, ch
 def zoo_home(tmp_path, monkeypatch):
     """An empty $MSGAN_ZOO_HOME and an empty package model folder."""
     monkeypatch.setenv("MSGAN_ZOO_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr("zoo.loading.PACKAGE_MODELS", tmp_path / "package")
+    monkeypatch.setattr("zoo.paths.PACKAGE_MODELS", tmp_path / "package")
     return tmp_path / "home"
 
 

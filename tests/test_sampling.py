@@ -3,7 +3,9 @@ import pytest
 
 import zoo
 from zoo.dcgan import DCGANConfig, build_generator
-from zoo.sampling import LabelSampler, load_sampler, save_generator, to_uint8
+from zoo.dcgan import LabelSampler
+from zoo.model_dir import load_sampler, save_generator
+from zoo.sampling import to_uint8
 
 CONFIG = DCGANConfig(name="tiny", dataset="digits", image_size=8, channels=1, d=8, nz=4,
                      class_names=tuple("0123456789"))

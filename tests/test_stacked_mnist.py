@@ -9,10 +9,10 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from zoo.stacked_mnist import (PackChannels, StackedMNISTConfig, StackedMNISTGAN, classify_channels,
+from zoo.lab.stacked_mnist import (PackChannels, StackedMNISTConfig, StackedMNISTGAN, classify_channels,
                                evaluate_stacked_modes, load_mnist, make_dataset, mode_ids, read_idx,
                                split_mnist, stack_digits, write_idx)
-from zoo.unrolled import unrolled_generator_step
+from zoo.lab.unrolled import unrolled_generator_step
 
 
 def _synthetic_mnist(folder, n=200, seed=0):

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from zoo.toy import (evaluate_modes, get_mixture, grid_means, reverse_kl_to_uniform,
+from zoo.lab.toy import (evaluate_modes, get_mixture, grid_means, reverse_kl_to_uniform,
                      ring_means)
 
 

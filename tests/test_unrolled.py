@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from zoo.base import ConditionalGAN
-from zoo.unrolled import UnrolledGAN, unroll_discriminator, unrolled_generator_step
+from zoo.lab.unrolled import UnrolledGAN, unroll_discriminator, unrolled_generator_step
 
 THETA, W, REAL, LR = 0.7, 0.9, 1.5, 0.1
 

@@ -111,7 +111,7 @@ class EpochGenerators(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         import shutil
 
-        from zoo.sampling import save_generator
+        from zoo.model_dir import save_generator
 
         if (epoch + 1) % self.every:
             return

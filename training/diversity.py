@@ -72,7 +72,7 @@ def main(argv=None):
     import zoo
     from training.cards import replace_section
     from training.machine import machine_line
-    from zoo.loading import find_weights
+    from zoo.paths import find_weights
 
     results = {}
     for name in args.models:

@@ -645,7 +645,7 @@ def main(argv=None):
         write_plots(report, protocol, args.plot_dir)
     if args.write_cards:
         from training.cards import replace_section
-        from zoo.loading import find_weights
+        from zoo.paths import find_weights
 
         for name in samplers:
             directory = Path(name) if Path(name).is_dir() else find_weights(name)

@@ -135,7 +135,7 @@ def main(argv=None):
     from training.monitor import ModeCollapseMonitor
     from training.tasks import task_for
     from zoo.registry import get_family
-    from zoo.sampling import save_generator
+    from zoo.model_dir import save_generator
 
     from training.machine import set_threads
 

@@ -2,7 +2,7 @@
 
     python training/train_mnist_classifier.py          # writes saved_models/mnist_classifier/
 
-Only the MNIST test set (10,000 digits) is available offline. :func:`zoo.stacked_mnist.split_mnist`
+Only the MNIST test set (10,000 digits) is available offline. :func:`zoo.lab.stacked_mnist.split_mnist`
 splits it with a fixed seed: the classifier trains on the "classifier" half, and its accuracy is
 measured on the "gan" half, which it never sees and which is exactly the set of digits the Stacked
 MNIST GANs learn from. Inputs are 28x28x1 in [-1, 1], the range of the generators' channels.
@@ -63,7 +63,7 @@ Use:
 
 ```python
 import keras
-from zoo.stacked_mnist import classify_channels
+from zoo.lab.stacked_mnist import classify_channels
 classifier = keras.saving.load_model("saved_models/mnist_classifier/{MODEL_FILE}")
 digits = classify_channels(classifier, stacked_images)   # (N, 28, 28, 3) in [-1, 1] -> (N, 3)
 ```
@@ -84,7 +84,7 @@ def main(argv=None):
     import numpy as np
 
     from training.machine import machine_line
-    from zoo.stacked_mnist import load_mnist, split_mnist, to_unit_range
+    from zoo.lab.stacked_mnist import load_mnist, split_mnist, to_unit_range
 
     try:
         images, labels = load_mnist(args.mnist_dir)

@@ -13,44 +13,11 @@ Keras' ``load_weights`` (no pickle, no deserialized code, Keras' safe mode left 
 import os
 from pathlib import Path
 
-from zoo.registry import get_config, get_family, get_spec, validate_name
-from zoo.sampling import CONFIG_FILE, GENERATOR_WEIGHTS, load_sampler, read_config, sampler_from_weights
+from zoo.model_dir import check_weights_file, load_sampler, read_config, sampler_from_weights
+from zoo.paths import CONFIG_FILE, GENERATOR_WEIGHTS, find_weights, weight_dirs
+from zoo.registry import get_config, get_family, get_spec
 
-PACKAGE_MODELS = Path(__file__).resolve().parent.parent / "saved_models"
 DEFAULT = "default"
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-
-
-def weight_dirs(name):
-    """Where the weights of ``name`` are looked for, in order (explicit paths aside)."""
-    validate_name(name)
-    dirs = []
-    home = os.environ.get("MSGAN_ZOO_HOME")
-    if home:
-        dirs.append(Path(home) / name)
-    dirs.append(PACKAGE_MODELS / name)
-    return dirs
-
-
-def find_weights(name):
-    """The first directory holding ``name``'s generator weights and config, or None."""
-    for directory in weight_dirs(name):
-        if (directory / GENERATOR_WEIGHTS).is_file() and (directory / CONFIG_FILE).is_file():
-            return directory
-    return None
-
-
-def check_weights_file(path):
-    """Refuse anything but a readable HDF5 ``*.weights.h5`` file, with a one-line error."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"weights file not found: {path}")
-    if not path.name.endswith(".weights.h5"):
-        raise ValueError(f"{path}: weights must be a Keras '.weights.h5' file (no pickle, no .keras archives)")
-    with open(path, "rb") as f:
-        if f.read(len(HDF5_SIGNATURE)) != HDF5_SIGNATURE:
-            raise ValueError(f"{path} is corrupted: not an HDF5 file")
-    return path
 
 
 def _is_path(name):
@@ -69,7 +36,7 @@ def load(name, weights=DEFAULT):
             ``None`` builds the generator with random weights (for fine-tuning).
 
     Returns:
-        The family's sampler (e.g. :class:`zoo.sampling.LabelSampler`) with
+        The family's sampler (e.g. :class:`zoo.dcgan.LabelSampler`) with
         ``.sample(condition, num_samples, seed=None)`` and ``.generator`` (the Keras model).
 
     Raises:

@@ -11,10 +11,10 @@ Only the MNIST *test* set is available offline (``../shared/data/mnist/``); :fun
 splits it with a fixed seed into a part for the classifier and a disjoint part the GAN stacks.
 
 The GAN is a :class:`zoo.base.ConditionalGAN` with an *empty* condition ``(N, 0)``, like
-:mod:`zoo.gan2d`, so the remedies are the library's own pieces, switched by the config:
+:mod:`zoo.lab.gan2d`, so the remedies are the library's own pieces, switched by the config:
 ``lambda_ms`` (the shared :func:`zoo.losses.mode_seeking_loss` on pairs of z),
 ``minibatch_discrimination`` (:class:`zoo.layers.MinibatchDiscrimination` before D's logit),
-``unroll_steps`` (:mod:`zoo.unrolled`, the second-order term included) and ``pack`` (PacGAN:
+``unroll_steps`` (:mod:`zoo.lab.unrolled`, the second-order term included) and ``pack`` (PacGAN:
 D sees ``pack`` images of one kind concatenated along the channels, as PacDCGAN does).
 """
 import dataclasses
@@ -27,8 +27,8 @@ import tensorflow as tf
 from keras import layers, ops
 
 from zoo.layers import MinibatchDiscrimination
-from zoo.toy import reverse_kl_to_uniform
-from zoo.gan2d import RemedyConfig, UnrollableGAN, fit_timed, sample_unconditional
+from zoo.lab.toy import reverse_kl_to_uniform
+from zoo.lab.gan2d import RemedyConfig, UnrollableGAN, fit_timed, sample_unconditional
 
 NUM_MODES = 1000
 EVAL_SAMPLES = 26000
@@ -372,7 +372,7 @@ def train(config, images, verbose=0, callbacks=(), steps_per_execution=25, jit_c
     """Build, compile and train a :class:`StackedMNISTGAN` on stacks of ``images`` (``(M, 28, 28)`` uint8).
 
     Returns:
-        ``(gan, info)`` with ``info`` from :func:`zoo.gan2d.fit_timed` (``seconds_per_step``,
+        ``(gan, info)`` with ``info`` from :func:`zoo.lab.gan2d.fit_timed` (``seconds_per_step``,
         ``wall_seconds``, ``history``).
     """
     keras.utils.set_random_seed(config.seed)

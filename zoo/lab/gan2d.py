@@ -15,7 +15,7 @@ So the remedies are the library's own pieces, switched by the config:
 * ``pack``: PacGAN (Lin et al. 2018): D scores ``pack`` samples of one kind at a time,
   concatenated into one input (``pack = 1`` is no packing);
 * ``unroll_steps``: the generator is trained through K unrolled D steps
-  (:mod:`zoo.unrolled`); 0 is the plain step.
+  (:mod:`zoo.lab.unrolled`); 0 is the plain step.
 """
 import dataclasses
 import time
@@ -29,7 +29,7 @@ from zoo.base import MS_EPS, ConditionalGAN, make_adam
 from zoo.config import ModelConfig
 from zoo.layers import Maxout, MinibatchDiscrimination
 from zoo.losses import mode_seeking_loss
-from zoo.unrolled import INNER_OPTIMIZERS, check_inner_optimizer, unrolled_train_step
+from zoo.lab.unrolled import INNER_OPTIMIZERS, check_inner_optimizer, unrolled_train_step
 
 
 @dataclasses.dataclass
