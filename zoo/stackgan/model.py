@@ -15,7 +15,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from zoo.base import MS_EPS, ConditionalGAN
+from zoo.base import MS_EPS, ConditionalGAN, make_adam
 from zoo.losses import bce_with_logits, mode_seeking_loss
 from zoo.stackgan.networks import build_discriminators, build_generator
 from zoo.stackgan.text import caption_split, pretrain_caption_encoder
@@ -93,12 +93,12 @@ class StackGAN(ConditionalGAN):
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
 
     def compile(self, g_optimizer=None, d_optimizer=None, lambda_ms=None, **kwargs):
-        """Adam(``learning_rate_g``/``_d``, ``beta_1``, ``beta_2``) unless given; ``lambda_ms``
+        """Adam(``learning_rate_g``/``_d``, ``beta_1``, ``beta_2``; :func:`zoo.base.make_adam`) unless given; ``lambda_ms``
         defaults to the config's. One Adam over all discriminators is the official one Adam per
         discriminator: their losses share no variables."""
         c = self.config
-        g_optimizer = g_optimizer or keras.optimizers.Adam(c.learning_rate_g, c.beta_1, c.beta_2)
-        d_optimizer = d_optimizer or keras.optimizers.Adam(c.learning_rate_d, c.beta_1, c.beta_2)
+        g_optimizer = g_optimizer or make_adam(c.learning_rate_g, c.beta_1, c.beta_2)
+        d_optimizer = d_optimizer or make_adam(c.learning_rate_d, c.beta_1, c.beta_2)
         super().compile(g_optimizer, d_optimizer, lambda_ms=c.lambda_ms if lambda_ms is None else lambda_ms,
                         **kwargs)
 
