@@ -124,9 +124,15 @@ def test_colour_consistency_compares_neighbouring_branches_without_gradient_to_t
     assert float(loss) > 0 and grad_small is None and float(tf.reduce_sum(tf.abs(grad_big))) > 0
 
 
-def test_image_pyramid_sizes():
-    images = np.zeros((2, 16, 16, 3), np.float32)
-    assert [tuple(p.shape) for p in image_pyramid(images, (4, 8, 16))] == [(2, 4, 4, 3), (2, 8, 8, 3), (2, 16, 16, 3)]
+def test_image_pyramid_is_the_antialiased_bilinear_resize():
+    images = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
+    pyramid = image_pyramid(images, (4, 8, 16))
+    assert [tuple(p.shape) for p in pyramid] == [(2, 4, 4, 3), (2, 8, 8, 3), (2, 16, 16, 3)]
+    for level in pyramid[:2]:
+        size = level.shape[1]
+        expected = tf.image.resize(images, (size, size), "bilinear", antialias=True).numpy()
+        np.testing.assert_allclose(np.asarray(level), expected, atol=1e-5)
+    np.testing.assert_array_equal(np.asarray(pyramid[-1]), images)
 
 
 def _gan(config_fields, lambda_ms=1.0):

@@ -12,6 +12,7 @@ One step, for a batch of ``B`` sentence embeddings (or token ids) and their real
    ``lambda_ms * mode_seeking_loss`` on the last branch's two halves over the two ``z`` only.
 """
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -57,12 +58,29 @@ def colour_consistency_loss(images, coeff):
     return loss
 
 
+def triangle_downsample(images, factor):
+    """``(N, S, S, C)`` -> ``(N, S/f, S/f, C)`` with the antialiased bilinear (triangle) filter of
+    PIL's and torchvision's ``Resize`` for an integer factor ``f``, weights renormalized at the border
+    as PIL does. A fixed depthwise convolution, so XLA compiles it (``tf.image.resize`` with
+    ``antialias=True`` computes the same but has no XLA kernel)."""
+    if factor == 1:
+        return images
+    taps = 1.0 - np.abs(np.arange(2 * factor) - (factor - 0.5)) / factor
+    kernel2d = np.outer(taps, taps).astype(np.float32)
+    channels = images.shape[-1]
+    kernel = ops.convert_to_tensor(np.tile(kernel2d[:, :, None, None], (1, 1, channels, 1)))
+    pad = [[0, 0], [factor // 2, factor // 2], [factor // 2, factor // 2], [0, 0]]
+    x = ops.pad(ops.cast(images, "float32"), pad)
+    ones = ops.pad(ops.ones_like(images[..., :1], dtype="float32"), pad)
+    weighted = ops.depthwise_conv(x, kernel, strides=factor, padding="valid")
+    norm = ops.depthwise_conv(ones, kernel[..., :1, :], strides=factor, padding="valid")
+    return ops.cast(weighted / norm, images.dtype)
+
+
 def image_pyramid(images, sizes):
-    """The real images at every branch size, ``(N, s, s, C)`` each: bilinear with antialiasing
-    (torchvision's ``Resize`` on PIL images), the largest kept as it is."""
-    return [images if s == images.shape[1] else
-            ops.cast(tf.image.resize(images, (s, s), "bilinear", antialias=True), images.dtype)
-            for s in sizes]
+    """The real images at every branch size, ``(N, s, s, C)`` each (:func:`triangle_downsample`
+    of the largest, which is kept as it is)."""
+    return [triangle_downsample(images, images.shape[1] // s) for s in sizes]
 
 
 class StackGAN(ConditionalGAN):
@@ -81,11 +99,11 @@ class StackGAN(ConditionalGAN):
     def __init__(self, config, **kwargs):
         generator = build_generator(config)
         if generator.text_encoder is not None and config.text_pretrain_steps:
-            accuracy = pretrain_caption_encoder(
-                generator.text_encoder, caption_split("train"), config.vocabulary,
-                config.max_caption_words, steps=config.text_pretrain_steps, seed=config.seed)
-            print(f"{config.name}: caption encoder pretrained, {accuracy:.1%} of the training "
-                  f"captions with every attribute right; frozen from here on")
+            accuracy, held_out = pretrain_caption_encoder(
+                generator.text_encoder, caption_split("train"), config.vocabulary, config.max_caption_words,
+                steps=config.text_pretrain_steps, seed=config.seed, held_out=caption_split("test"))
+            print(f"{config.name}: caption encoder pretrained: every attribute right for {accuracy:.1%} of "
+                  f"the training captions, {held_out:.1%} of the held-out ones; frozen from here on")
         super().__init__(generator, build_discriminators(config), config.nz, loss="bce",
                          seed=config.seed, **kwargs)
         self.config = config

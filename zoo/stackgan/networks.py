@@ -168,7 +168,6 @@ class StackGenerator(keras.Model):
         self.text_encoder = None
         if config.text_encoder:
             self.text_encoder = CaptionEncoder(config, name="caption_encoder")
-            self.text_encoder.trainable = False
         self.ca = ConditioningAugmentation(config.embedding_dim, name="ca")
         self.init_stage = InitStage(config.gf_dim, config.init_upsamplings, name="stage1")
         widths = config.branch_widths
@@ -181,6 +180,10 @@ class StackGenerator(keras.Model):
                             for i in range(config.branch_num)]
         self.noise_seed = keras.random.SeedGenerator(config.seed, name="ca_noise")
         self._build_now()
+        if self.text_encoder is not None:
+            # Frozen only once built: variables created under trainable=False never get gradients,
+            # even after unfreezing (pretrain_caption_encoder unfreezes it for a while).
+            self.text_encoder.trainable = False
 
     def _build_now(self):
         condition = (ops.ones((1, self.config.max_caption_words), "int32") if self.text_encoder is not None

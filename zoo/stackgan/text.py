@@ -155,13 +155,17 @@ def caption_targets(captions):
             for name, classes in ATTRIBUTE_HEADS.items()}
 
 
-def pretrain_caption_encoder(encoder, captions, vocabulary, max_words, steps=300, batch_size=64, seed=0):
-    """Train ``encoder`` to name every attribute of ``captions`` (softmax heads, Adam 1e-2); returns
-    the final accuracy on them (the fraction of captions with every attribute right).
+def pretrain_caption_encoder(encoder, captions, vocabulary, max_words, steps=300, batch_size=64, seed=0,
+                             held_out=()):
+    """Train ``encoder`` to name every attribute of ``captions`` (softmax heads, Adam 1e-2).
 
-    The heads are dropped afterwards; the caller freezes the encoder.
+    Returns ``(accuracy, held_out_accuracy)``: the fraction of ``captions`` (and of ``held_out``,
+    captions never trained on; None when not given) with every attribute right. The heads are
+    dropped afterwards and the encoder is left frozen (``trainable = False``).
     """
-    ids = CaptionTokenizer(vocabulary, max_words)([c.text for c in captions], check=False)
+    encoder.trainable = True
+    tokenizer = CaptionTokenizer(vocabulary, max_words)
+    ids = tokenizer([c.text for c in captions], check=False)
     targets = caption_targets(captions)
     heads = {name: keras.layers.Dense(len(classes), name=f"head_{name}")
              for name, classes in ATTRIBUTE_HEADS.items()}
@@ -174,11 +178,19 @@ def pretrain_caption_encoder(encoder, captions, vocabulary, max_words, steps=300
     for _ in range(int(steps)):
         batch = rng.integers(0, len(ids), batch_size)
         model.train_on_batch(ids[batch], {name: t[batch] for name, t in targets.items()})
-    predicted = model.predict(ids, verbose=0, batch_size=512)
-    right = np.ones(len(ids), bool)
-    for name, t in targets.items():
-        right &= np.argmax(predicted[name], axis=-1) == t
-    return float(np.mean(right))
+    encoder.trainable = False
+
+    def accuracy(texts_ids, wanted):
+        predicted = model.predict(texts_ids, verbose=0, batch_size=512)
+        right = np.ones(len(texts_ids), bool)
+        for name, t in wanted.items():
+            right &= np.argmax(predicted[name], axis=-1) == t
+        return float(np.mean(right))
+
+    held_out = list(held_out)
+    held_out_accuracy = (accuracy(tokenizer([c.text for c in held_out], check=False), caption_targets(held_out))
+                         if held_out else None)
+    return accuracy(ids, targets), held_out_accuracy
 
 
 def shapes_text_fields():
