@@ -2,6 +2,7 @@
 import numpy as np
 
 from training.data import load_label_data, training_pipeline
+from training.text_data import TextTask
 
 
 class LabelTask:
@@ -63,3 +64,6 @@ class PairedTask:
 
 
 TASKS.update({"pix2pix": PairedTask(), "bicyclegan": PairedTask()})
+
+# Text -> image (StackGAN++): CUB with char-CNN-RNN embeddings, or the captioned shapes task.
+TASKS["stackgan"] = TextTask()
