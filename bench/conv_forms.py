@@ -155,7 +155,7 @@ def main(argv=None):
     import numpy as np
     import tensorflow as tf
 
-    from training.machine import machine_line, set_threads
+    from zoo.machine import machine_line, set_threads
 
     if not set_threads(args.threads):
         print(f"conv_forms.py: note: TensorFlow is already running; --threads {args.threads} ignored", file=sys.stderr)

@@ -83,7 +83,7 @@ def main(argv=None):
         if not Path(folder).is_dir():
             parser.error(f"not a folder: {folder}")
 
-    from training.machine import machine_line
+    from zoo.machine import machine_line
     from zoo.metrics.ndb import fit_bins
 
     generated_sets = {}

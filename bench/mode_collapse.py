@@ -33,7 +33,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from training.machine import describe_machine, machine_line  # noqa: E402
+from zoo.machine import describe_machine, machine_line  # noqa: E402
 from zoo.lab.gan2d import GAN2DConfig, train  # noqa: E402
 from zoo.lab.toy import EVAL_SAMPLES, evaluate_modes, get_mixture  # noqa: E402
 
@@ -354,7 +354,7 @@ def write_outputs(out, args, runs, samples_for_figure, machine, wall, command):
 def main(argv=None):
     args = parse_args(argv)
     if args.threads:
-        from training.machine import set_threads
+        from zoo.machine import set_threads
 
         if not set_threads(args.threads, inter_op=True):
             print(f"note: TF already initialised, --threads {args.threads} ignored", file=sys.stderr)

@@ -140,7 +140,7 @@ def benchmark(name, num_samples=50, repeats=10, random_weights=False, threads=No
     from export.onnx import convert, export_onnx, fold_channel_affines
     from export.onnx_sampler import OnnxSampler, session_options
     from export.savedmodel import export_savedmodel
-    from training.machine import machine_line
+    from zoo.machine import machine_line
 
     # Other processes on a shared machine slow every path: record how busy it was.
     load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

@@ -246,7 +246,7 @@ def _json_safe(value):
 
 def write_outputs(out, args, runs, grids, real, classifier_card, machine, wall, command):
     """Write the JSON, the Markdown table and the sample grids for the runs finished so far."""
-    from training.machine import describe_machine
+    from zoo.machine import describe_machine
 
     rows = summarize(runs, args.methods)
     total = len(args.methods) * args.seeds
@@ -269,7 +269,7 @@ def set_threads(threads):
     """Pin TF's thread pools (must run before TF's first op; ignored with a note afterwards)."""
     if not threads:
         return
-    from training.machine import set_threads as set_tf_threads
+    from zoo.machine import set_threads as set_tf_threads
 
     if not set_tf_threads(threads, inter_op=True):
         print(f"note: TF already initialised, --threads {threads} ignored", file=sys.stderr)
@@ -280,7 +280,7 @@ def main(argv=None):
     for method in args.methods:  # every config is checked before any training starts
         method_config(method, 0, args)
     set_threads(args.threads)
-    from training.machine import machine_line
+    from zoo.machine import machine_line
     from zoo.lab.stacked_mnist import load_mnist, split_mnist, stack_digits
 
     try:

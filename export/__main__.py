@@ -5,8 +5,17 @@ each atomically; an existing target is refused unless ``--overwrite``. With ``--
 then compares Keras, the SavedModel and ONNX Runtime on random (condition, z) batches.
 """
 import argparse
+import os
+import shlex
 import sys
-from pathlib import Path
+
+import zoo
+from export.atomic import ExportExistsError
+from export.onnx import export_onnx, onnx_path
+from export.parity import parity
+from export.savedmodel import export_savedmodel, savedmodel_dir
+from zoo.cards import CARD_FILE, model_directory, replace_section
+from zoo.machine import machine_line
 
 FORMATS = ("savedmodel", "onnx", "all")
 
@@ -35,14 +44,7 @@ def main(argv=None):
     args = parse_args(argv)
     if args.version < 1:
         fail(f"--version must be >= 1, got {args.version}")
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from export.atomic import ExportExistsError
-    from export.onnx import export_onnx, onnx_path
-    from export.savedmodel import export_savedmodel, savedmodel_dir
-    import zoo
-
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before the first TensorFlow import (zoo.load's)
     try:
         sampler = zoo.load(args.model)
     except (KeyError, ValueError, FileNotFoundError) as error:
@@ -65,8 +67,6 @@ def main(argv=None):
     except ExportExistsError as error:
         fail(str(error))
     if args.check or args.write_card:
-        from export.parity import parity
-
         differences = parity(sampler, written.get("savedmodel"), written.get("onnx"))
         for key, value in differences.items():
             print(f"max abs difference {key}: {value:.3g}")
@@ -77,14 +77,8 @@ def main(argv=None):
 
 def _write_card(args, sampler, differences, argv):
     """The card's ``export`` section: how to export and serve, and the measured parity."""
-    import shlex
-
-    from training.cards import replace_section
-    from training.machine import machine_line
-    from zoo.paths import find_weights
-
     name = sampler.config.name
-    directory = find_weights(name) if not ("/" in args.model) else Path(args.model)
+    directory = model_directory(args.model)
     if directory is None or len(differences) < 3:
         fail("--write-card needs a zoo model with weights here and --format all")
     command = "python -m export " + " ".join(shlex.quote(a) for a in argv if a != "--overwrite")
@@ -107,8 +101,8 @@ Parity on 8 random (condition, z) pairs, max abs difference of the [-1, 1] outpu
 {rows}
 
 Measured with `{command}` on {machine_line()}."""
-    replace_section(directory / "README.md", "export", body)
-    print(f"wrote the export section of {directory / 'README.md'}")
+    replace_section(directory / CARD_FILE, "export", body)
+    print(f"wrote the export section of {directory / CARD_FILE}")
 
 
 if __name__ == "__main__":

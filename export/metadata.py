@@ -1,6 +1,8 @@
 """What an exported generator carries about itself (ONNX metadata props, SavedModel assets)."""
 import json
 
+import zoo
+
 VALUE_RANGE = "[-1, 1]"
 METADATA_FILE = "msgan_zoo.json"
 
@@ -22,8 +24,6 @@ def generator_metadata(sampler, version=1):
     ``image_shape`` (JSON lists, ``null`` for the batch), ``value_range`` (of the raw output
     and of a float image condition), ``class_names`` (JSON), ``config`` (JSON), ``version``.
     """
-    import zoo
-
     generator, config = sampler.generator, sampler.config
     return {
         "model_name": config.name,

@@ -11,9 +11,15 @@ them into the convolution's kernel and bias (ONNX Runtime's own Conv+Mul/Add fus
 ``Conv`` nodes, not the ``ConvTranspose`` the DCGAN generator is made of). Then the exact
 rewrites of :mod:`export.onnx_rewrites` run: the noise planes tiled into every U-Net block
 become a per-sample bias (``z @ M``), and convolutions on tiny grids become one matmul.
+
+TensorFlow, tf2onnx, onnx and onnxruntime are imported inside the functions that need them:
+``import export`` (and ``OnnxSampler``) must stay free of TensorFlow, and each is a large import.
 """
 import contextlib
+import copy
+import gc
 import os
+import types
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +27,7 @@ import numpy as np
 from export.atomic import atomic_path, refuse_existing
 from export.metadata import generator_metadata
 from export.onnx_rewrites import noise_planes_to_bias, small_convs_to_matmul
+from export.savedmodel import serving_functions
 
 OPSET = 17
 CONV_OPS = ("Conv", "ConvTranspose")
@@ -34,8 +41,6 @@ def convert(generator, nz):
     """The tf2onnx ``ModelProto`` of ``generator``: inputs ``condition``, ``z``; output ``image``."""
     import tensorflow as tf
     import tf2onnx
-
-    from export.savedmodel import serving_functions
 
     serving_default, _, specs, _ = serving_functions(generator, nz)
     function = tf.function(lambda condition, z: serving_default(condition, z)["image"], input_signature=specs)
@@ -57,10 +62,6 @@ def collected_optimizer_copies():
     on exit; if a tf2onnx release no longer has it, nothing is patched. The converted graph
     is the same either way (same ops, same weights, bit-equal outputs).
     """
-    import copy
-    import gc
-    import types
-
     import tf2onnx.optimizer as tf2onnx_optimizer
 
     original = getattr(tf2onnx_optimizer, "copy", None)

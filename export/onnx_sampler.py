@@ -8,6 +8,9 @@ The API and the noise are those of ``zoo.load(name)``: the noise is
 ``np.random.default_rng(seed).standard_normal((count, nz))`` in float32, one row per
 (condition, sample) in condition-major order, so one seed gives the same samples here and
 through ``zoo.load(name).sample`` (to float32 rounding of the two runtimes).
+
+onnxruntime and PIL are imported where used: reading this module (e.g. for ``to_uint8``) needs
+neither.
 """
 import json
 import os

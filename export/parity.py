@@ -1,7 +1,11 @@
-"""Keras vs SavedModel vs ONNX Runtime on the same (condition, z): the export's own check."""
+"""Keras vs SavedModel vs ONNX Runtime on the same (condition, z): the export's own check.
+
+TensorFlow is imported only to load a SavedModel (a large import the ONNX-only check skips).
+"""
 import numpy as np
 
 from export.metadata import condition_kind
+from export.onnx_sampler import OnnxSampler
 
 
 def parity_inputs(sampler, batch=8, seed=0):
@@ -33,8 +37,6 @@ def parity(sampler, savedmodel=None, onnx_file=None, batch=8, seed=0):
         serving = tf.saved_model.load(str(savedmodel)).signatures["serving_default"]
         outputs["savedmodel"] = serving(condition=tf.constant(condition), z=tf.constant(z))["image"].numpy()
     if onnx_file is not None:
-        from export.onnx_sampler import OnnxSampler
-
         outputs["onnxruntime"] = OnnxSampler(onnx_file).generate(condition, z)
     names = list(outputs)
     return {f"{a} vs {b}": float(np.max(np.abs(outputs[a] - outputs[b])))

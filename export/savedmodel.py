@@ -15,6 +15,8 @@ Two signatures:
 A label model's ``condition`` is the one-hot vector ``(N, classes)``; an image model's is the
 image ``(N, H, W, C)`` in [-1, 1]. ``assets.extra/msgan_zoo.json`` holds the metadata
 (:func:`export.metadata.generator_metadata`), which TF Serving ignores.
+
+TensorFlow and Keras are imported inside the functions: ``import export`` stays free of them.
 """
 import json
 from pathlib import Path

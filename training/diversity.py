@@ -70,9 +70,8 @@ def main(argv=None):
         parser.error("--samples must be >= 2")
 
     import zoo
-    from training.cards import replace_section
-    from training.machine import machine_line
-    from zoo.paths import find_weights
+    from zoo.cards import write_section
+    from zoo.machine import machine_line
 
     results = {}
     for name in args.models:
@@ -95,11 +94,8 @@ def main(argv=None):
         command = "python training/diversity.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
         body = f"{text}\n\nMeasured with `{command}` on {machine_line()}."
         for name in args.models:
-            directory = find_weights(name)
-            if directory is None:
+            if write_section(name, "diversity", body) is None:
                 print(f"no card written for {name}: not a zoo model with weights here", file=sys.stderr)
-                continue
-            replace_section(directory / "README.md", "diversity", body)
     return results
 
 

@@ -621,7 +621,7 @@ def card_body(report, command, machine):
 
 def main(argv=None):
     args = parse_args(argv)
-    from training.machine import machine_line
+    from zoo.machine import machine_line
 
     command = shlex.join(["python", "training/evaluate.py", *(argv if argv is not None else sys.argv[1:])])
     try:
@@ -644,15 +644,11 @@ def main(argv=None):
     if args.plot_dir:
         write_plots(report, protocol, args.plot_dir)
     if args.write_cards:
-        from training.cards import replace_section
-        from zoo.paths import find_weights
+        from zoo.cards import write_section
 
         for name in samplers:
-            directory = Path(name) if Path(name).is_dir() else find_weights(name)
-            if directory is None:
+            if write_section(name, "metrics", card_body(report, command, machine)) is None:
                 print(f"evaluate.py: no card for {name} (no saved model directory)", file=sys.stderr)
-                continue
-            replace_section(directory / "README.md", "metrics", card_body(report, command, machine))
     return 0
 
 

@@ -89,10 +89,10 @@ def save_val_grid(sampler, inputs, targets, samples, path):
 
 def main(argv=None):
     args = parse_args(argv)
-    from training.cards import replace_section
     from training.data import DataError
-    from training.machine import machine_line
+    from zoo.machine import machine_line
     from training.paired_data import load_pairs
+    from zoo.cards import write_section
     from zoo.loading import load
 
     try:
@@ -139,7 +139,7 @@ def main(argv=None):
             grid_note = (f"\n![validation samples]({grid.name})\n\n`{grid.name}`: rows = validation inputs; "
                          f"columns = input photo, ground-truth map, then {args.grid_columns} outputs for "
                          f"different z (the same z in every row and in every model's grid).\n")
-            replace_section(directory / "README.md", "diversity", report + grid_note)
+            write_section(directory, "diversity", report + grid_note)
     return results
 
 

@@ -271,7 +271,7 @@ def main(argv=None):
     import tensorflow as tf
 
     from training.data import DataError
-    from training.machine import machine_line, set_threads
+    from zoo.machine import machine_line, set_threads
 
     widths = args.widths
     if args.threads and not set_threads(args.threads, inter_op=True):

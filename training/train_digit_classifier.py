@@ -84,7 +84,7 @@ def main(argv=None):
 
     import keras
 
-    from training.machine import machine_line
+    from zoo.machine import machine_line
 
     start = time.perf_counter()
     x_train, x_test, y_train, y_test = split_digits(args.seed)

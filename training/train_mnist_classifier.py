@@ -83,7 +83,7 @@ def main(argv=None):
     import keras
     import numpy as np
 
-    from training.machine import machine_line
+    from zoo.machine import machine_line
     from zoo.lab.stacked_mnist import load_mnist, split_mnist, to_unit_range
 
     try:

@@ -3,6 +3,9 @@
 :class:`ImageSampler` serves both image-conditioned families (Pix2Pix, BicycleGAN); a family
 with its own conditions keeps its sampler in its folder (``zoo/dcgan/sampler.py``). Reading and
 writing model directories is :mod:`zoo.model_dir`.
+
+PIL is imported only where an input must be resized: sampling at the model's own size, and
+``to_uint8``, need NumPy alone.
 """
 import numpy as np
 

@@ -11,6 +11,9 @@
   FID from it is not comparable to published ones.
 * :class:`KerasFeatures` turns any Keras model (or one of its layers) into a feature extractor,
   e.g. the shipped digit classifier's penultimate layer ("FID-digits").
+
+Keras and TensorFlow are imported inside the feature extractors only: the distances are NumPy /
+SciPy and are used where TensorFlow is never loaded (e.g. on saved features).
 """
 import os
 import tarfile

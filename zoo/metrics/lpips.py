@@ -10,13 +10,18 @@ Weights come from one ``.npz`` whose keys and arrays are the official PyTorch ``
 (``net.slice1.0.weight`` ... in OIHW, ``lin0.model.1.weight`` ..., ``scaling_layer.shift/scale``);
 ``training/convert_lpips.py`` writes it from the official checkpoints. The real AlexNet metric
 ships in ``saved_models/lpips_alex_v0.1/weights.npz`` and is the default for ``net="alex"``.
+
+Keras and TensorFlow are imported where a network is built or run, so reading and checking a
+weight file needs NumPy only.
 """
 import os
 from pathlib import Path
 
 import numpy as np
 
-PACKAGE_MODELS = Path(__file__).resolve().parent.parent.parent / "saved_models"
+from zoo.metrics.fid import KerasFeatures
+from zoo.paths import PACKAGE_MODELS
+
 DEFAULT_WEIGHTS = {"alex": PACKAGE_MODELS / "lpips_alex_v0.1" / "weights.npz"}
 NORM_EPS = 1e-10
 
@@ -187,8 +192,6 @@ def alexnet_features(weights=None, batch_size=64):
     """
     import keras
     from keras import layers
-
-    from zoo.metrics.fid import KerasFeatures
 
     weights = read_weights(weights if weights is not None else DEFAULT_WEIGHTS["alex"])
     check_weights("alex", weights)

@@ -12,6 +12,9 @@ the reference ``ndb.py``:
 
 Fit the bins once (:func:`fit_bins`) and score every model against them (:meth:`NDBBins.evaluate`),
 or differences between models are K-means noise. :meth:`NDBBins.save` / :func:`load_bins` cache them.
+
+scikit-learn (K-means) and PIL (the plots) are imported where used: scoring cached bins needs
+neither, and both are slow imports.
 """
 import dataclasses
 from pathlib import Path

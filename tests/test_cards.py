@@ -1,0 +1,22 @@
+"""zoo.cards: each tool replaces its own card section and leaves the rest of the card alone."""
+from zoo.cards import model_directory, replace_section, write_section
+
+
+def test_replace_section_replaces_only_its_block_and_appends_new_ones(tmp_path):
+    card = tmp_path / "README.md"
+    card.write_text("# m\n\nhand-written\n\n<!-- metrics:start -->\nold\n<!-- metrics:end -->\n\ntail\n")
+    replace_section(card, "metrics", "new table\n")
+    replace_section(card, "export", "parity")
+    text = card.read_text()
+    assert text.startswith("# m\n\nhand-written\n\n<!-- metrics:start -->\nnew table\n<!-- metrics:end -->\n\ntail")
+    assert "old" not in text and text.endswith("<!-- export:start -->\nparity\n<!-- export:end -->\n")
+    replace_section(card, "metrics", "again")
+    assert card.read_text().count("metrics:start") == 1 and "again" in card.read_text()
+
+
+def test_write_section_finds_directories_and_skips_models_without_one(tmp_path):
+    assert write_section(tmp_path, "diversity", "table") == tmp_path / "README.md"
+    assert "table" in (tmp_path / "README.md").read_text()
+    assert model_directory("msgan_dcgan_digits").name == "msgan_dcgan_digits"
+    assert write_section("msgan_pix2pix_facades", "diversity", "x") is None   # no weights here
+    assert write_section("../not a name", "diversity", "x") is None
