@@ -265,3 +265,19 @@ def test_official_generator_parity():
     np.testing.assert_allclose(logvar, ref["logvar"], atol=1e-4)
     for i, image in enumerate(images):
         np.testing.assert_allclose(image, ref[f"image{i}"].transpose(0, 2, 3, 1), atol=1e-4)
+
+
+def test_generator_weights_are_averaged_like_avg_param_g():
+    gan = _gan(dict(TINY, ema_decay=0.5))
+    rng = np.random.default_rng(0)
+    batch = (rng.standard_normal((2, 6)).astype(np.float32), rng.uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32))
+    weights = []
+    for _ in range(2):
+        gan.train_step(batch)
+        weights.append([np.array(v) for v in gan.generator.trainable_variables])
+    gan.use_average_generator()
+    for v, w1, w2 in zip(gan.generator.trainable_variables, *weights):
+        np.testing.assert_allclose(np.array(v), 0.5 * w1 + 0.5 * w2, rtol=1e-5, atol=1e-6)
+    assert StackGANConfig().ema_decay == 0.999
+    with pytest.raises(ValueError, match="ema_decay"):
+        StackGANConfig(ema_decay=1.0)

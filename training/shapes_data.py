@@ -11,9 +11,16 @@ at 4x and averaging.
 Every picture comes with its ground truth (:func:`render`), which the attribute classifier of
 ``training/shapes_classifier.py`` learns and the caption-fidelity score checks.
 """
-import numpy as np
+import argparse
+import sys
+from pathlib import Path
 
-from zoo.stackgan.text import COLOURS, SHAPES, caption_split
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from zoo.stackgan.text import COLOURS, SHAPES, caption_split  # noqa: E402
 
 RGB = {"red": (1.0, 0.15, 0.12), "green": (0.15, 0.85, 0.2), "blue": (0.2, 0.4, 1.0), "yellow": (1.0, 0.88, 0.1)}
 RADIUS = {"small": (0.08, 0.13), "big": (0.17, 0.24)}
@@ -132,3 +139,37 @@ def named_truth(caption):
     if caption.position in ("top", "bottom"):
         named["vertical"] = caption.position
     return {name: TRUTH_CLASSES[name].index(value) for name, value in named.items()}
+
+
+def write_evaluation_files(out, num_images=2000, image_size=32, seed=0):
+    """What ``evaluate.py --preset text`` reads: ``out/captions_test.txt`` (the held-out captions, one
+    per line) and ``out/images/NNNNN.png`` (``num_images`` training pictures, the real reference).
+
+    Returns ``(captions file, image folder)``.
+    """
+    out = Path(out)
+    folder = out / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    _, images, _ = make_shapes(num_images, image_size, "train", seed)
+    for i, image in enumerate(images):
+        Image.fromarray(image).save(folder / f"{i:05d}.png")
+    captions = out / "captions_test.txt"
+    captions.write_text("".join(c.text + "\n" for c in caption_split("test")))
+    return captions, folder
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python training/shapes_data.py",
+        description="Write the shapes task's evaluation files: held-out captions and real pictures.")
+    parser.add_argument("out", help="output folder (captions_test.txt, images/)")
+    parser.add_argument("--images", type=int, default=2000, help="real pictures to write (default 2000)")
+    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    captions, folder = write_evaluation_files(args.out, args.images, args.image_size, args.seed)
+    print(f"wrote {captions} and {args.images} pictures in {folder}")
+
+
+if __name__ == "__main__":
+    main()

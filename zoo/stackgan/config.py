@@ -17,7 +17,8 @@ class StackGANConfig(ModelConfig):
     (``text_dim``), batch 4 (twice that many images per step: the two MS halves), Adam 2e-4
     (0.5, 0.999) for G and every D, ``COEFF.KL`` 2.0, ``COEFF.UNCOND_LOSS`` 1.0, ``COEFF.COLOR_LOSS``
     0.0 (the colour-consistency terms are off for birds, as in the official config) and the MS
-    weight 1.0 (``lambda_ms``).
+    weight 1.0 (``lambda_ms``). The published generator holds the moving average of G's weights
+    (``ema_decay`` 0.999, the official ``avg_param_G``; 0 publishes the raw weights).
 
     Text input: with ``text_encoder = ""`` the condition is a precomputed sentence embedding
     ``(N, text_dim)`` (CUB's char-CNN-RNN vectors). With ``text_encoder = "gru"`` the generator
@@ -45,6 +46,7 @@ class StackGANConfig(ModelConfig):
     kl_coeff: float = 2.0
     uncond_coeff: float = 1.0
     color_coeff: float = 0.0
+    ema_decay: float = 0.999
     text_encoder: str = ""
     vocabulary: tuple = ()
     max_caption_words: int = 0
@@ -61,6 +63,10 @@ class StackGANConfig(ModelConfig):
         if self.gf_dim < 1 or self.gf_dim % halvings:
             raise ValueError(f"gf_dim must be a positive multiple of {halvings} for {self.branch_num} "
                              f"branches (each branch after the first halves it), got {self.gf_dim}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.batch_size < 2:
+            raise ValueError(f"batch_size must be >= 2 (the wrong images are the batch rolled by one), got {self.batch_size}")
         if self.df_dim < 1:
             raise ValueError(f"df_dim must be >= 1, got {self.df_dim}")
         if self.text_encoder not in ("", "gru"):

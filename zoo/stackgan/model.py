@@ -113,9 +113,15 @@ class StackGAN(ConditionalGAN):
     def compile(self, g_optimizer=None, d_optimizer=None, lambda_ms=None, **kwargs):
         """Adam(``learning_rate_g``/``_d``, ``beta_1``, ``beta_2``; :func:`zoo.base.make_adam`) unless given; ``lambda_ms``
         defaults to the config's. One Adam over all discriminators is the official one Adam per
-        discriminator: their losses share no variables."""
+        discriminator: their losses share no variables. With ``ema_decay`` the G optimizer keeps
+        the moving average of G's trainable weights (``avg = d * avg + (1 - d) * w`` after every
+        step; Keras starts it at the first step's weights, the official code at the initial ones), which :meth:`fit` leaves in the generator at the end."""
         c = self.config
-        g_optimizer = g_optimizer or make_adam(c.learning_rate_g, c.beta_1, c.beta_2)
+        if g_optimizer is None:
+            g_optimizer = make_adam(c.learning_rate_g, c.beta_1, c.beta_2)
+            if c.ema_decay:
+                g_optimizer = type(g_optimizer).from_config(
+                    {**g_optimizer.get_config(), "use_ema": True, "ema_momentum": c.ema_decay})
         d_optimizer = d_optimizer or make_adam(c.learning_rate_d, c.beta_1, c.beta_2)
         super().compile(g_optimizer, d_optimizer, lambda_ms=c.lambda_ms if lambda_ms is None else lambda_ms,
                         **kwargs)
@@ -123,6 +129,20 @@ class StackGAN(ConditionalGAN):
     @property
     def metrics(self):
         return [*super().metrics, self.kl_tracker]
+
+    def fit(self, *args, **kwargs):
+        """``keras.Model.fit``; afterwards the generator holds the moving average of its weights
+        (the official trainer saves ``avg_param_G``), when the G optimizer keeps one. Batch norm
+        statistics are not averaged (the official average covers ``parameters()`` only)."""
+        history = super().fit(*args, **kwargs)
+        self.use_average_generator()
+        return history
+
+    def use_average_generator(self):
+        """Copy the moving average of G's trainable weights into the generator (no-op without one)."""
+        optimizer = getattr(self.g_optimizer, "inner_optimizer", self.g_optimizer)
+        if getattr(optimizer, "use_ema", False) and optimizer.built:
+            optimizer.finalize_variable_values(self.generator.trainable_variables)
 
     # -- losses ---------------------------------------------------------------------------
     def branch_discriminator_loss(self, d, real, wrong, fake1, fake2, mu1, mu2):
