@@ -1,4 +1,8 @@
-"""``python -m zoo``: the zoo as a table (name, task, dataset, weights here?, key metrics).
+"""``python -m zoo``: the zoo as a table (name, task, dataset, weights here?, authors' weights, key metrics).
+
+"authors' weights": ``convertible`` when the authors released a checkpoint for the name and
+``python -m zoo.convert`` turns it into a zoo model directory (``--json`` gives the command),
+``released`` when they did but this version has no converter for it, ``-`` when none was released.
 
     python -m zoo                      # every named model
     python -m zoo --weights-here       # only those with weights on this machine
@@ -99,10 +103,11 @@ def key_metrics(entry, limit=2):
 
 
 def table(entries):
-    rows = [("name", "task", "dataset", "weights here?", "key metrics")]
+    rows = [("name", "task", "dataset", "weights here?", "authors' weights", "key metrics")]
     for entry in entries:
         here = "yes" if entry["weights_here"] else ("no" if entry["implemented"] else "no (not implemented)")
-        rows.append((entry["name"], entry["task"], entry["dataset"], here, key_metrics(entry)))
+        official = "convertible" if entry["convertible"] else ("released" if entry["official_checkpoint"] else "-")
+        rows.append((entry["name"], entry["task"], entry["dataset"], here, official, key_metrics(entry)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))

@@ -20,11 +20,16 @@ from keras import ops
 from zoo.losses import adversarial_loss, mode_seeking_loss
 
 MS_EPS = 1e-5
+# torch.optim.Adam's default epsilon, which every official MSGAN sub-project keeps (Keras: 1e-7).
+# Keras adds it to sqrt(v) before the bias correction, PyTorch after it: the same value is the
+# closest match (train-step parity with the official code: tests/test_convert.py).
+TORCH_ADAM_EPSILON = 1e-8
 
 
 def make_adam(learning_rate=2e-4, beta_1=0.5, beta_2=0.999):
     """Adam as the official MSGAN code configures it (weight decay is applied separately)."""
-    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2)
+    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
+                                 epsilon=TORCH_ADAM_EPSILON)
 
 
 class ConditionalGAN(keras.Model):
@@ -110,7 +115,12 @@ class ConditionalGAN(keras.Model):
 
     # -- pieces a train_step is made of ------------------------------------------------
     def draw_noise(self, batch_size):
-        """``(batch_size, nz)`` standard normal noise from the model's seed generator."""
+        """``(batch_size, nz)`` standard normal noise from the model's seed generator.
+
+        Every ``train_step`` takes its noise from here (``generate_pair`` draws ``z1`` and ``z2``
+        as one ``2 * batch`` call): a subclass overriding it feeds fixed noise, which is how
+        ``tests/test_convert.py`` replays the official code's ``z1``, ``z2``.
+        """
         return keras.random.normal((batch_size, self.nz), seed=self.seed_generator)
 
     def generate_pair(self, condition, training=True):

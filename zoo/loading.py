@@ -64,9 +64,11 @@ def load(name, weights=DEFAULT):
     directory = find_weights(name)
     if directory is None:
         searched = ", ".join(str(d) for d in weight_dirs(name))
+        convert = (f" or convert the authors' checkpoint with `{spec.convert_command}`"
+                   if spec.convertible else "")
         raise FileNotFoundError(
             f"no weights for {name} (looked in {searched}); train them with "
-            f"`python training/fit.py --model {name} --data-dir DIR --out DIR` and pass "
+            f"`python training/fit.py --model {name} --data-dir DIR --out DIR`{convert} and pass "
             f"weights=DIR or copy DIR to $MSGAN_ZOO_HOME/{name}/, or pass weights=None for random init")
     return _load_directory(directory, expected_family=spec.family)
 

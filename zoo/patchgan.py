@@ -15,6 +15,27 @@ from keras import layers, ops
 from zoo.unet import InstanceNormalization, xavier_init
 
 
+@keras.saving.register_keras_serializable(package="msgan_zoo")
+class PaddedAveragePooling(layers.Layer):
+    """PyTorch's ``AvgPool2d(3, stride=2, padding=1, count_include_pad=False)`` on ``(N, H, W, C)``.
+
+    Windows centred on even pixels (rows/cols ``2i-1 .. 2i+1``), the zero padding left out of
+    each mean; output ``ceil(H / 2) x ceil(W / 2)``. Keras' ``padding="same"`` pooling pads only
+    after the image for even sizes, so its windows sit one pixel further on (``2i .. 2i+2``)
+    and the half-resolution PatchGAN would see a shifted image.
+    """
+
+    def call(self, x):
+        padding = [[0, 0], [1, 1], [1, 1], [0, 0]]
+        window_sums = ops.average_pool(ops.pad(x, padding), 3, 2, padding="valid")
+        counts = ops.average_pool(ops.pad(ops.ones_like(x[..., :1]), padding), 3, 2, padding="valid")
+        return window_sums / counts
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        return (n, None if h is None else (h + 1) // 2, None if w is None else (w + 1) // 2, c)
+
+
 def _patchgan_layers(x, ndf, n_layers, prefix):
     x = layers.Conv2D(ndf, 4, strides=2, padding="same", kernel_initializer=xavier_init(),
                       name=f"{prefix}_conv0")(x)
@@ -61,9 +82,7 @@ def build_patchgan(image_size, image_channels=3, condition_channels=3, ndf=64, n
     for k in range(num_d):
         outputs.append(_patchgan_layers(x, int(round(ndf / 2 ** k)), n_layers, prefix=f"d{k}"))
         if k < num_d - 1:
-            # PyTorch's AvgPool2d(3, 2, padding=1, count_include_pad=False); TF's "same" pooling
-            # also leaves the padding out of the average.
-            x = layers.AveragePooling2D(3, strides=2, padding="same", name=f"downsample{k}")(x)
+            x = PaddedAveragePooling(name=f"downsample{k}")(x)
     return keras.Model(inputs, outputs, name=name)
 
 

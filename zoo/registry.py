@@ -65,6 +65,9 @@ DATASETS = {
 }
 AUTHORS_WEIGHTS = ("not in this zoo: the authors' PyTorch checkpoints (github.com/HelenMao/MSGAN) "
                    "cannot be loaded by these Keras models")
+# Where the authors published their trained checkpoints: the "Pre-trained Models" links of the
+# official README (Google Drive folders).
+OFFICIAL_RELEASE = "github.com/HelenMao/MSGAN, README 'Pre-trained Models' (Google Drive)"
 
 
 class ModelNotImplementedError(ValueError):
@@ -85,6 +88,8 @@ class ModelSpec:
         weights: where released weights are, in words; the loader looks in
             ``$MSGAN_ZOO_HOME/<name>/`` and the package's ``saved_models/<name>/``.
         config: the family config dataclass, or None while the family is not implemented.
+        official_checkpoint: the authors' released checkpoint for this name, as the official
+            README lays it out (``DCGAN-Mode-Seeking/00199.pth``); '' when none was released.
     """
 
     name: str
@@ -97,6 +102,7 @@ class ModelSpec:
     paper: str = ""
     weights: str = ""
     config: object = None
+    official_checkpoint: str = ""
 
     def __post_init__(self):
         self.task = self.task or TASKS.get(self.family, "")
@@ -110,10 +116,25 @@ class ModelSpec:
     def implemented(self):
         return self.config is not None and self.family in FAMILIES
 
+    @property
+    def convertible(self):
+        """Whether ``python -m zoo.convert`` turns the authors' checkpoint into this model."""
+        return (bool(self.official_checkpoint) and self.implemented
+                and FAMILIES[self.family].convert_checkpoint is not None)
+
+    @property
+    def convert_command(self):
+        """The command converting the authors' checkpoint ('' when not :attr:`convertible`)."""
+        if not self.convertible:
+            return ""
+        return f"python -m zoo.convert {self.name} {self.official_checkpoint.rsplit('/', 1)[-1]} --out DIR"
+
     def to_dict(self):
         values = dataclasses.asdict(self)
         values["config"] = None if self.config is None else self.config.to_dict()
         values["implemented"] = self.implemented
+        values["convertible"] = self.convertible
+        values["convert_command"] = self.convert_command
         return values
 
 
@@ -125,7 +146,8 @@ def add_spec(name, family, dataset, **fields):
     _SPECS[name] = ModelSpec(name, family, dataset, **fields)
     if name.startswith("msgan_"):
         twin = name[len("msgan_"):]
-        _SPECS[twin] = ModelSpec(twin, family, dataset, lambda_ms=0.0, **fields)
+        twin_fields = {k: v for k, v in fields.items() if k != "official_checkpoint"}  # MS models only
+        _SPECS[twin] = ModelSpec(twin, family, dataset, lambda_ms=0.0, **twin_fields)
     return _SPECS[name]
 
 
@@ -138,6 +160,8 @@ def _spec_for_config(config):
     if not spec.weights or spec.weights == AUTHORS_WEIGHTS:
         spec.weights = (f"saved_models/{config.name}/ when shipped; otherwise train them with "
                         f"`python training/fit.py --model {config.name} --data-dir DIR`")
+        if spec.convertible:
+            spec.weights += f", or convert the authors' {spec.official_checkpoint}: `{spec.convert_command}`"
     _SPECS[config.name] = spec
     return spec
 
@@ -232,9 +256,11 @@ def list_models(family=None, task=None, dataset=None, implemented=None, weights_
 
 # Every model of the paper (Mao et al. 2019, Tables 1-4) and its baseline twin; the families
 # implemented in this version upgrade their specs with a config through register() below.
-add_spec("msgan_dcgan_cifar10", "dcgan", "cifar10")
-add_spec("msgan_pix2pix_facades", "pix2pix", "facades", weights=AUTHORS_WEIGHTS)
-add_spec("msgan_pix2pix_maps", "pix2pix", "maps", weights=AUTHORS_WEIGHTS)
+add_spec("msgan_dcgan_cifar10", "dcgan", "cifar10", official_checkpoint="DCGAN-Mode-Seeking/00199.pth")
+add_spec("msgan_pix2pix_facades", "pix2pix", "facades", weights=AUTHORS_WEIGHTS,
+         official_checkpoint="Pix2Pix-Mode-Seeking/facades/400_net_G.pth")
+add_spec("msgan_pix2pix_maps", "pix2pix", "maps", weights=AUTHORS_WEIGHTS,
+         official_checkpoint="Pix2Pix-Mode-Seeking/maps/400_net_G.pth")
 add_spec("msgan_bicyclegan_facades", "bicyclegan", "facades", weights=AUTHORS_WEIGHTS)
 add_spec("msgan_bicyclegan_maps", "bicyclegan", "maps", weights=AUTHORS_WEIGHTS)
 add_spec("msgan_drit_yosemite", "drit", "yosemite", weights=AUTHORS_WEIGHTS)

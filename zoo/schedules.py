@@ -3,6 +3,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo.base import make_adam
+
 
 @keras.saving.register_keras_serializable(package="msgan_zoo")
 class ConstantThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
@@ -56,7 +58,7 @@ class LinearDecayTraining:
     def compile(self, lambda_ms=None, **kwargs):
         config = self.config
         for key in ("g_optimizer", "d_optimizer"):
-            kwargs.setdefault(key, keras.optimizers.Adam(schedule_for(config), config.beta_1, config.beta_2))
+            kwargs.setdefault(key, make_adam(schedule_for(config), config.beta_1, config.beta_2))
         super().compile(lambda_ms=config.lambda_ms if lambda_ms is None else lambda_ms, **kwargs)
 
     def fit(self, x=None, *args, steps_per_epoch=None, **kwargs):

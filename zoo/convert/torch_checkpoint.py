@@ -249,6 +249,12 @@ def _load_legacy(stream, source_name):
     return obj, storages
 
 
+def checkpoint_format(path):
+    """``"zip"`` (torch >= 1.6) or ``"legacy"`` (the pre-1.6 stream), from the first bytes of ``path``."""
+    with open(path, "rb") as stream:
+        return "zip" if stream.read(4) == b"PK\x03\x04" else "legacy"
+
+
 def load(path):
     """Read a torch checkpoint (legacy or zip format) without torch and without running pickle code.
 
@@ -268,9 +274,8 @@ def load(path):
     """
     path = Path(path)
     source_name = path.name
+    is_zip = checkpoint_format(path) == "zip"
     with open(path, "rb") as stream:
-        is_zip = stream.read(4) == b"PK\x03\x04"
-        stream.seek(0)
         try:
             if is_zip:
                 obj, _ = _load_zip(stream, source_name)

@@ -7,6 +7,7 @@ from zoo.config import ModelConfig
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck")
 DIGIT_CLASSES = tuple(str(i) for i in range(10))
+KERAS_BATCH_NORM = {"bn_epsilon": 1e-3, "bn_momentum": 0.99}
 
 
 @dataclasses.dataclass
@@ -28,6 +29,16 @@ class DCGANConfig(ModelConfig):
     beta_1: float = 0.5
     beta_2: float = 0.999
     weight_decay: float = 1e-4
+    # PyTorch's BatchNorm2d defaults, as the official run: eps 1e-5, running statistics
+    # updated by 0.1 per step (Keras momentum 0.9). Keras' own defaults are 1e-3 / 0.99.
+    bn_epsilon: float = 1e-5
+    bn_momentum: float = 0.9
+
+    @classmethod
+    def from_dict(cls, values):
+        """A stored config; one written before the batch-norm fields existed trained with
+        Keras' defaults, so those are what it gets (its outputs stay the same)."""
+        return super().from_dict({**KERAS_BATCH_NORM, **values})
 
     @property
     def stages(self):

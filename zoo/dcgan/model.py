@@ -1,7 +1,6 @@
 """The trainable class-conditioned DCGAN (+ MS): BCE on logits, Adam with L2 weight decay."""
-import keras
 
-from zoo.base import ConditionalGAN
+from zoo.base import ConditionalGAN, make_adam
 from zoo.dcgan.networks import build_discriminator, build_generator
 
 
@@ -15,7 +14,7 @@ class DCGAN(ConditionalGAN):
 
     def compile(self, lambda_ms=None, **kwargs):
         config = self.config
-        kwargs.setdefault("g_optimizer", keras.optimizers.Adam(config.learning_rate, config.beta_1, config.beta_2))
-        kwargs.setdefault("d_optimizer", keras.optimizers.Adam(config.learning_rate, config.beta_1, config.beta_2))
+        kwargs.setdefault("g_optimizer", make_adam(config.learning_rate, config.beta_1, config.beta_2))
+        kwargs.setdefault("d_optimizer", make_adam(config.learning_rate, config.beta_1, config.beta_2))
         kwargs.setdefault("weight_decay", config.weight_decay)
         super().compile(lambda_ms=config.lambda_ms if lambda_ms is None else lambda_ms, **kwargs)

@@ -19,6 +19,10 @@ def _init():
     return keras.initializers.RandomNormal(stddev=0.02)
 
 
+def _batch_norm(config, name):
+    return layers.BatchNormalization(momentum=config.bn_momentum, epsilon=config.bn_epsilon, name=name)
+
+
 def build_generator(config):
     """``[one_hot (N, classes), z (N, nz)] -> image (N, S, S, channels)`` in [-1, 1], float32."""
     condition = keras.Input((config.num_classes,), name="condition")
@@ -29,7 +33,7 @@ def build_generator(config):
         x = layers.Conv2DTranspose(width, 4, strides=1 if i == 0 else 2,
                                    padding="valid" if i == 0 else "same",
                                    kernel_initializer=_init(), name=f"deconv{i + 1}")(x)
-        x = layers.BatchNormalization(name=f"deconv{i + 1}_bn")(x)
+        x = _batch_norm(config, f"deconv{i + 1}_bn")(x)
         x = layers.ReLU()(x)
     x = layers.Conv2DTranspose(config.channels, 4, strides=2, padding="same",
                                kernel_initializer=_init(), name=f"deconv{config.stages + 1}")(x)
@@ -46,7 +50,7 @@ def build_discriminator(config):
         x = layers.Conv2D(width, 4, strides=2, padding="same", kernel_initializer=_init(),
                           name=f"conv{i + 1}")(x)
         if i > 0:
-            x = layers.BatchNormalization(name=f"conv{i + 1}_bn")(x)
+            x = _batch_norm(config, f"conv{i + 1}_bn")(x)
         x = layers.LeakyReLU(0.2)(x)
     if config.minibatch_discrimination:
         x = layers.Flatten()(x)

@@ -1,0 +1,211 @@
+"""``python -m zoo.convert NAME CHECKPOINT --out DIR [--discriminator D.pth] [--overwrite]``.
+
+Converts the authors' PyTorch checkpoint of the zoo model ``NAME`` into a zoo model directory
+(``generator.weights.h5``, ``config.json``, a card ``README.md``; with the discriminator also
+``discriminator.weights.h5`` and ``checkpoints/`` for ``training/fit.py --resume``). The family of
+``NAME`` does the mapping (:mod:`zoo.convert` states the contract). The directory is built in a
+temporary folder beside ``DIR``, reloaded the way ``zoo.load`` reads it, and renamed into place:
+on any error nothing is written, and the error is one line (exit status 2).
+"""
+import argparse
+import hashlib
+import inspect
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from zoo.convert.torch_checkpoint import checkpoint_format
+from zoo.model_dir import load_sampler
+from zoo.registry import OFFICIAL_RELEASE, get_config, get_family, get_spec, spec_names
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo.convert",
+        description="Convert the authors' PyTorch checkpoint of a zoo model into a zoo model directory.")
+    parser.add_argument("model", help="zoo name, e.g. msgan_dcgan_cifar10, msgan_pix2pix_maps")
+    parser.add_argument("checkpoint", help="the official .pth file (00199.pth, 400_net_G.pth, ...)")
+    parser.add_argument("--out", required=True, help="model directory to write (must not exist, or be empty)")
+    parser.add_argument("--discriminator", help="the official discriminator file where it is separate "
+                                                "(Pix2Pix: 400_net_D.pth); adds D and a fit.py --resume checkpoint")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out directory")
+    return parser.parse_args(argv)
+
+
+def fail(message):
+    print(f"python -m zoo.convert: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _source_line(role, path):
+    path = Path(path)
+    return (f"| {role} | `{path.name}` | `{sha256(path)}` | {path.stat().st_size:,} bytes | "
+            f"torch {checkpoint_format(path)} format |")
+
+
+def card(spec, config, sources, command, files, check):
+    """The model card of a converted directory (markdown)."""
+    preset = spec.config.to_dict()
+    read = {k: v for k, v in config.to_dict().items() if preset.get(k) != v}
+    lines = [
+        f"# {spec.name}: the authors' weights, converted",
+        "",
+        f"{spec.task}, {spec.data}. {spec.paper}.",
+        "",
+        "## Source",
+        "",
+        "| role | file | sha256 | size | format |",
+        "|---|---|---|---|---|",
+        *[_source_line(role, path) for role, path in sources],
+        "",
+        f"Published by the authors as `{spec.official_checkpoint}`: {OFFICIAL_RELEASE}.",
+        "",
+        f"Converted with `{command}` (no PyTorch: the files were read with the restricted unpickler "
+        "of `zoo.convert.torch_checkpoint`, which runs no code from them).",
+        "",
+        "Config values read from the checkpoint (differing from the zoo preset): "
+        + (", ".join(f"`{k}={v}`" for k, v in sorted(read.items())) or "none") + ".",
+        "",
+        "## Files",
+        "",
+        *[f"- `{name}`: {what}" for name, what in files],
+        "",
+        "## Use",
+        "",
+        "```python",
+        "import zoo",
+        f"sampler = zoo.load({spec.name!r}, weights=\"DIR\")",
+        "```",
+        "",
+        f"`training/evaluate.py --model DIR` scores it, `python -m export DIR --out EXPORTS` exports it"
+        + (f"; `python training/fit.py --model {spec.name} --data-dir DATA --out DIR --resume --epochs N"
+           f"{_set_options(read)}` fine-tunes it (fresh optimizers; the fine-tuned weights and card then "
+           "replace these)." if any(name == "checkpoints/" for name, _ in files) else "."),
+        "",
+        "## Verification",
+        "",
+        f"- This directory: reloaded as `zoo.load` reads it and sampled at conversion time ({check}).",
+        "- The mapping: `tests/test_convert.py` converts checkpoints written by the official code "
+        "(`../shared/data/official/`, reduced widths, legacy and zip torch formats) and checks our "
+        "generator and discriminator against the official outputs (max abs error <= 1e-4) and our "
+        "train step against the official losses over three steps (relative error <= 1e-3); "
+        "the measured figures are in the README section \"Use the paper's weights\".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _set_options(changed):
+    """``fit.py --set`` options that rebuild the converted config from the zoo preset."""
+    return "".join(f" --set {key}={json.dumps(list(value) if isinstance(value, tuple) else value)}"
+                   for key, value in sorted(changed.items()))
+
+
+def _check_directory(directory, config):
+    """Reload ``directory`` with the zoo's own loader and sample one batch; a one-line summary."""
+    sampler = load_sampler(directory)
+    first = sampler.sample(_first_condition(sampler), 2, seed=0)
+    if not (first.dtype.name == "uint8" and first.shape[0] == 2):
+        raise ValueError(f"the converted {config.name} sampled {first.shape} {first.dtype}, expected 2 images")
+    return f"2 samples of shape {tuple(first.shape[1:])}"
+
+
+def _first_condition(sampler):
+    if hasattr(sampler, "class_names"):
+        return 0
+    size = sampler.config.image_size
+    return np.zeros((size, size, sampler.config.in_channels), dtype=np.uint8)
+
+
+def _place(staging, out, overwrite):
+    """Move the finished ``staging`` directory to ``out`` (replacing it with ``overwrite``)."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    if not overwrite and any(out.iterdir()):
+        raise ValueError(f"{out} exists and is not empty: pass --overwrite to replace it")
+    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+    os.replace(out, retired / out.name)
+    os.replace(staging, out)
+    shutil.rmtree(retired)
+
+
+def convert(model, checkpoint, out, discriminator=None, overwrite=False, command=None):
+    """Convert ``checkpoint`` (and ``discriminator``) into the model directory ``out``; returns ``out``.
+
+    Raises ValueError (one line) for an unknown or unconvertible name, an unreadable or foreign
+    checkpoint, a missing tensor or one that fits no layer, or an occupied ``out``; nothing is
+    written then.
+    """
+    spec = get_spec(model)
+    base_config = get_config(model)
+    family = get_family(base_config.family)
+    if not spec.convertible:
+        names = ", ".join(n for n in spec_names() if get_spec(n).convertible)
+        raise ValueError(f"{model}: no released checkpoint of the authors converts to it (convertible: {names})")
+    options = {}
+    if discriminator is not None:
+        if "discriminator" not in inspect.signature(family.convert_checkpoint).parameters:
+            raise ValueError(f"--discriminator: the {family.name} family takes one checkpoint file "
+                             f"({spec.official_checkpoint})")
+        options["discriminator"] = Path(discriminator)
+    sources = [("checkpoint", Path(checkpoint))] + ([("discriminator", options["discriminator"])] if options else [])
+    for _, path in sources:
+        if not path.is_file():
+            raise ValueError(f"checkpoint file not found: {path}")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} exists and is not a directory")
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise ValueError(f"{out} exists and is not empty: pass --overwrite to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.converting.", dir=out.parent))
+    try:
+        config = family.convert_checkpoint(base_config, Path(checkpoint), staging, **options)
+        check = _check_directory(staging, config)
+        files = [(name, what) for name, what in FILES if (staging / name.rstrip("/")).exists()]
+        command = command or f"python -m zoo.convert {model} {Path(checkpoint).name} --out {out}" + (
+            f" --discriminator {Path(discriminator).name}" if discriminator else "")
+        (staging / "README.md").write_text(card(spec, config, sources, command, files, check))
+        _place(staging, out, overwrite)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return out
+
+
+FILES = (
+    ("generator.weights.h5", "the generator (Keras weights; `zoo.load` reads it)"),
+    ("config.json", "the model config, widths read from the checkpoint"),
+    ("discriminator.weights.h5", "the discriminator (Keras weights)"),
+    ("checkpoints/", "G, D and fresh optimizers at epoch 0 in `training/fit.py`'s checkpoint layout"),
+)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    command = "python -m zoo.convert " + " ".join(argv if argv is not None else sys.argv[1:])
+    try:
+        out = convert(args.model, args.checkpoint, args.out, args.discriminator, args.overwrite, command)
+    except (KeyError, ValueError) as error:
+        fail(str(error.args[0]) if error.args else type(error).__name__)
+    print(f"wrote {out}/ (generator.weights.h5, config.json, README.md"
+          + (", discriminator.weights.h5, checkpoints/" if (out / "checkpoints").is_dir() else "") + ")")
+    return out
+
+
+if __name__ == "__main__":
+    main()
