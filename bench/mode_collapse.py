@@ -34,7 +34,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from zoo.machine import describe_machine, machine_line  # noqa: E402
-from zoo.lab.gan2d import GAN2DConfig, train  # noqa: E402
+from zoo.lab.gan2d import GAN2DConfig  # noqa: E402
+from zoo.lab.harness import train_gan2d  # noqa: E402
 from zoo.lab.toy import EVAL_SAMPLES, evaluate_modes, get_mixture  # noqa: E402
 
 METHODS = {
@@ -169,7 +170,7 @@ def run_all(args, on_run=None, finished=(), figure_samples=None):
                         progress.add(1)
                     continue
                 config = method_config(method, dataset, seed, args)
-                gan, info = train(config, mixture, steps_per_execution=min(25, args.steps // 2))
+                gan, info = train_gan2d(config, mixture, steps_per_execution=min(25, args.steps // 2))
                 samples = gan.sample(EVAL_SAMPLES, seed=10_000 + seed)
                 result = evaluate_modes(samples, mixture)
                 runs.append({"dataset": dataset, "method": method, "seed": seed, **result,

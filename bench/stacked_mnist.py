@@ -147,14 +147,14 @@ def run_all(args, gan_images, on_run=None):
     """
     import keras
 
-    from zoo.lab.stacked_mnist import train
+    from zoo.lab.harness import train_stacked_mnist
 
     runs, grids = [], {}
     progress = keras.utils.Progbar(len(args.methods) * args.seeds, unit_name="run") if args.verbose else None
     for seed in range(args.seeds):
         for method in args.methods:
             config = method_config(method, seed, args)
-            gan, info = train(config, gan_images, jit_compile=method in args.jit)
+            gan, info = train_stacked_mnist(config, gan_images, jit_compile=method in args.jit)
             samples = gan.sample(args.samples, seed=10_000 + seed)
             result = count_modes(samples, args)
             runs.append({"method": method, "seed": seed, **result, "xla": method in args.jit,
@@ -281,7 +281,8 @@ def main(argv=None):
         method_config(method, 0, args)
     set_threads(args.threads)
     from zoo.machine import machine_line
-    from zoo.lab.stacked_mnist import load_mnist, split_mnist, stack_digits
+    from zoo.lab.mnist_files import load_mnist
+    from zoo.lab.stacked_mnist import split_mnist, stack_digits
 
     try:
         images, labels = load_mnist(args.mnist_dir)

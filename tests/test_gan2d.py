@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from zoo.lab.gan2d import GAN2D, GAN2DConfig, build_discriminator, build_generator, make_dataset, train
+from zoo.lab.gan2d import GAN2D, GAN2DConfig, build_discriminator, build_generator, make_dataset
+from zoo.lab.harness import train_gan2d
 from zoo.layers import MinibatchDiscrimination
 from zoo.lab.toy import get_mixture
 
@@ -108,7 +109,7 @@ def test_dataset_batches_empty_conditions_and_mixture_points():
 ])
 def test_every_remedy_trains_and_samples(changes):
     config = GAN2DConfig(**TINY, **changes)
-    gan, info = train(config, get_mixture("ring8"), steps_per_execution=2)
+    gan, info = train_gan2d(config, get_mixture("ring8"), steps_per_execution=2)
     assert isinstance(gan, GAN2D)
     assert gan.lambda_ms == config.lambda_ms
     for key in ("d_loss", "g_loss", "ms_ratio"):

@@ -66,7 +66,7 @@ def test_table_without_a_gan_run_and_with_decay_says_so(load_script):
 def test_resume_trains_only_the_missing_runs(tmp_path, capsys, load_script, monkeypatch):
     bench = load_script("bench/mode_collapse.py")
     argv = ["--quick", "--datasets", "ring8", "--methods", "gan,ms", "--out", str(tmp_path), "--verbose", "0"]
-    real_train, calls = bench.train, []
+    real_train, calls = bench.train_gan2d, []
 
     def train_then_stop(config, mixture, **kwargs):
         calls.append(config.name)
@@ -74,7 +74,7 @@ def test_resume_trains_only_the_missing_runs(tmp_path, capsys, load_script, monk
             raise KeyboardInterrupt  # the session ends during the second run
         return real_train(config, mixture, **kwargs)
 
-    monkeypatch.setattr(bench, "train", train_then_stop)
+    monkeypatch.setattr(bench, "train_gan2d", train_then_stop)
     with pytest.raises(KeyboardInterrupt):
         bench.main(argv)
     first = json.loads((tmp_path / "mode_collapse.json").read_text())
@@ -120,7 +120,7 @@ def test_resume_trains_only_the_missing_runs(tmp_path, capsys, load_script, monk
 
 def test_a_bad_config_stops_before_any_training(tmp_path, load_script, monkeypatch):
     bench = load_script("bench/mode_collapse.py")
-    monkeypatch.setattr(bench, "train", lambda *a, **k: pytest.fail("trained before checking every config"))
+    monkeypatch.setattr(bench, "train_gan2d", lambda *a, **k: pytest.fail("trained before checking every config"))
     with pytest.raises(SystemExit, match="pacgan4 on ring8: batch_size 30 is not a multiple of pack 4"):
         bench.main(["--datasets", "ring8", "--methods", "gan,pacgan4", "--batch-size", "30", "--seeds", "1",
                     "--out", str(tmp_path), "--verbose", "0"])

@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 
 from training.monitor import ModeCollapseMonitor, oscillation
-from zoo.gan2d import GAN2DConfig, train
-from zoo.toy import get_mixture
+from zoo.lab.gan2d import GAN2DConfig
+from zoo.lab.harness import train_gan2d
+from zoo.lab.toy import get_mixture
 
 NZ, CLASSES = 6, 3
 
@@ -113,7 +114,7 @@ def test_tensorboard_scalars_and_image_grid_are_written(tmp_path):
 def test_monitor_runs_inside_fit_of_a_zoo_gan_and_logs_to_history():
     monitor = ModeCollapseMonitor(np.zeros((1, 0), np.float32), samples_per_condition=16, verbose=0)
     config = GAN2DConfig(nz=8, g_hidden=(16,), d_hidden=(16,), batch_size=16, steps=4)
-    _, info = train(config, get_mixture("ring8"), callbacks=[monitor], steps_per_execution=2)
+    _, info = train_gan2d(config, get_mixture("ring8"), callbacks=[monitor], steps_per_execution=2)
     assert info["history"]["diversity"][0] > 0
     assert "collapse_alerts" in info["history"]
 

@@ -9,9 +9,9 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from zoo.lab.mnist_files import load_mnist, read_idx, write_idx
 from zoo.lab.stacked_mnist import (PackChannels, StackedMNISTConfig, StackedMNISTGAN, classify_channels,
-                               evaluate_stacked_modes, load_mnist, make_dataset, mode_ids, read_idx,
-                               split_mnist, stack_digits, write_idx)
+                                   evaluate_stacked_modes, make_dataset, mode_ids, split_mnist, stack_digits)
 from zoo.lab.unrolled import unrolled_generator_step
 
 

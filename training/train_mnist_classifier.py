@@ -84,7 +84,8 @@ def main(argv=None):
     import numpy as np
 
     from zoo.machine import machine_line
-    from zoo.lab.stacked_mnist import load_mnist, split_mnist, to_unit_range
+    from zoo.lab.mnist_files import load_mnist
+    from zoo.lab.stacked_mnist import split_mnist, to_unit_range
 
     try:
         images, labels = load_mnist(args.mnist_dir)

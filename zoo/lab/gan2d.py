@@ -18,7 +18,6 @@ So the remedies are the library's own pieces, switched by the config:
   (:mod:`zoo.lab.unrolled`); 0 is the plain step.
 """
 import dataclasses
-import time
 
 import keras
 import numpy as np
@@ -259,54 +258,3 @@ def make_dataset(mixture, steps, batch_size, seed=0):
     points = mixture.sample(steps * batch_size, seed=seed)
     condition = np.zeros((len(points), 0), np.float32)
     return tf.data.Dataset.from_tensor_slices((condition, points)).batch(batch_size, drop_remainder=True)
-
-
-class _StepTimer(keras.callbacks.Callback):
-    """Wall time per step after the first ``warmup`` steps (excludes tracing)."""
-
-    def __init__(self, warmup):
-        super().__init__()
-        self.warmup = warmup
-        self.start = None
-        self.start_step = 0
-        self.end_step = 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.start is None and batch + 1 >= self.warmup:
-            self.start, self.start_step = time.perf_counter(), batch + 1
-        self.end_step = batch + 1
-        self.end = time.perf_counter()
-
-    def seconds_per_step(self):
-        if self.start is None or self.end_step <= self.start_step:
-            return float("nan")
-        return (self.end - self.start) / (self.end_step - self.start_step)
-
-
-def fit_timed(gan, data, verbose=0, callbacks=(), steps_per_execution=25, jit_compile=False):
-    """Compile ``gan`` and fit it on ``data`` for one pass; returns the step-time record.
-
-    Returns:
-        ``{"seconds_per_step", "wall_seconds", "history"}``; the step time leaves out the first
-        ``steps_per_execution`` steps (graph tracing).
-    """
-    gan.compile(jit_compile=jit_compile, steps_per_execution=steps_per_execution)
-    timer = _StepTimer(warmup=steps_per_execution)
-    start = time.perf_counter()
-    # shuffle=False: the tf.data pipeline draws fresh samples; Keras would warn that it ignores shuffle=True.
-    history = gan.fit(data, epochs=1, verbose=verbose, shuffle=False, callbacks=[timer, *callbacks])
-    wall = time.perf_counter() - start
-    return {"seconds_per_step": timer.seconds_per_step(), "wall_seconds": wall,
-            "history": {k: [float(x) for x in v] for k, v in history.history.items()}}
-
-
-def train(config, mixture, verbose=0, callbacks=(), steps_per_execution=25, jit_compile=False):
-    """Build, compile and train a :class:`GAN2D` on ``mixture`` for ``config.steps`` steps.
-
-    Returns:
-        ``(gan, info)`` with ``info`` from :func:`fit_timed`.
-    """
-    keras.utils.set_random_seed(config.seed)
-    gan = GAN2D(config)
-    data = make_dataset(mixture, config.steps, config.batch_size, seed=config.seed)
-    return gan, fit_timed(gan, data, verbose, callbacks, steps_per_execution, jit_compile)

@@ -7,8 +7,9 @@ one per digit triple ``(a, b, c)``, labelled ``100 a + 10 b + c``. A pretrained 
 labels each channel of a generated image; the number of modes hit by 26,000 samples and the
 reverse KL of that mode histogram to uniform measure collapse.
 
-Only the MNIST *test* set is available offline (``../shared/data/mnist/``); :func:`split_mnist`
-splits it with a fixed seed into a part for the classifier and a disjoint part the GAN stacks.
+Only the MNIST *test* set is available offline (``../shared/data/mnist/``, read by
+:mod:`zoo.lab.mnist_files`); :func:`split_mnist` splits it with a fixed seed into a part for the
+classifier and a disjoint part the GAN stacks. Training runs are :mod:`zoo.lab.harness`'s.
 
 The GAN is a :class:`zoo.base.ConditionalGAN` with an *empty* condition ``(N, 0)``, like
 :mod:`zoo.lab.gan2d`, so the remedies are the library's own pieces, switched by the config:
@@ -18,8 +19,6 @@ The GAN is a :class:`zoo.base.ConditionalGAN` with an *empty* condition ``(N, 0)
 D sees ``pack`` images of one kind concatenated along the channels, as PacDCGAN does).
 """
 import dataclasses
-import gzip
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -28,67 +27,13 @@ from keras import layers, ops
 
 from zoo.layers import MinibatchDiscrimination
 from zoo.lab.toy import reverse_kl_to_uniform
-from zoo.lab.gan2d import RemedyConfig, UnrollableGAN, fit_timed, sample_unconditional
+from zoo.lab.gan2d import RemedyConfig, UnrollableGAN, sample_unconditional
 
 NUM_MODES = 1000
 EVAL_SAMPLES = 26000
-IMAGES_FILE = "t10k-images-idx3-ubyte.gz"
-LABELS_FILE = "t10k-labels-idx1-ubyte.gz"
-# IDX type codes (LeCun's format description): the third byte of the magic number.
-_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
 # -- data ---------------------------------------------------------------------------------
-def read_idx(path):
-    """Read an IDX file (MNIST's format), gzipped (``.gz``) or raw, into a numpy array.
-
-    Returns:
-        The array with the file's shape (``(N, 28, 28)`` uint8 for images, ``(N,)`` uint8
-        for labels), in native byte order.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"IDX file not found: {path}")
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
-        raise ValueError(f"{path} is not an IDX file (bad magic number {data[:4].hex()})")
-    dtype, ndim = np.dtype(_IDX_DTYPES[data[2]]), data[3]
-    header = 4 + 4 * ndim
-    shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-    expected = header + int(np.prod(shape)) * dtype.itemsize
-    if len(data) != expected:
-        raise ValueError(f"{path}: header says shape {shape} ({expected} bytes) but the file has {len(data)} bytes")
-    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
-
-
-def write_idx(path, array):
-    """Write a uint8 array as an IDX file (gzipped if ``path`` ends in ``.gz``); for tests and tools."""
-    array = np.asarray(array)
-    if array.dtype != np.uint8:
-        raise ValueError(f"write_idx writes uint8 arrays, got {array.dtype}")
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "wb") as f:
-        f.write(header + array.tobytes())
-
-
-def load_mnist(mnist_dir):
-    """``(images (N, 28, 28) uint8, labels (N,) uint8)`` from the two t10k IDX files in ``mnist_dir``."""
-    mnist_dir = Path(mnist_dir)
-    missing = [name for name in (IMAGES_FILE, LABELS_FILE) if not (mnist_dir / name).is_file()]
-    if missing:
-        raise FileNotFoundError(f"MNIST not found: {mnist_dir} lacks {', '.join(missing)} "
-                                f"(expected the IDX files of ../shared/data/mnist/)")
-    images, labels = read_idx(mnist_dir / IMAGES_FILE), read_idx(mnist_dir / LABELS_FILE)
-    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-        raise ValueError(f"MNIST files disagree: images {images.shape}, labels {labels.shape}")
-    if labels.max() > 9:
-        raise ValueError(f"MNIST labels must be 0..9, found {labels.max()}")
-    return images, labels
-
-
 def split_mnist(images, labels, classifier_fraction=0.5, seed=0):
     """Disjoint fixed-seed split: ``{"classifier": (x, y), "gan": (x, y)}``.
 
@@ -366,17 +311,3 @@ def make_dataset(images, steps, batch_size, seed=0):
 
     return (tf.data.Dataset.from_tensor_slices(index).batch(batch_size, drop_remainder=True)
             .map(gather, num_parallel_calls=1).prefetch(2))
-
-
-def train(config, images, verbose=0, callbacks=(), steps_per_execution=25, jit_compile=False):
-    """Build, compile and train a :class:`StackedMNISTGAN` on stacks of ``images`` (``(M, 28, 28)`` uint8).
-
-    Returns:
-        ``(gan, info)`` with ``info`` from :func:`zoo.lab.gan2d.fit_timed` (``seconds_per_step``,
-        ``wall_seconds``, ``history``).
-    """
-    keras.utils.set_random_seed(config.seed)
-    gan = StackedMNISTGAN(config)
-    steps_per_execution = max(1, min(steps_per_execution, config.steps // 2))
-    data = make_dataset(images, config.steps, config.batch_size, seed=config.seed)
-    return gan, fit_timed(gan, data, verbose, callbacks, steps_per_execution, jit_compile)
