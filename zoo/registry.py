@@ -17,12 +17,12 @@ import dataclasses
 import difflib
 import fnmatch
 
-from zoo import bicyclegan, dcgan, pix2pix, stackgan
+from zoo import bicyclegan, dcgan, drit, pix2pix, stackgan
 from zoo.paths import find_weights, validate_name
 
 # The implemented families, in the order ``python -m zoo`` lists them. Adding a family: its
 # folder, plus its module here.
-FAMILY_MODULES = (dcgan, pix2pix, bicyclegan, stackgan)
+FAMILY_MODULES = (dcgan, pix2pix, bicyclegan, drit, stackgan)
 
 _REGISTRY = {}
 FAMILIES = {}
@@ -263,8 +263,10 @@ add_spec("msgan_pix2pix_maps", "pix2pix", "maps", weights=AUTHORS_WEIGHTS,
          official_checkpoint="Pix2Pix-Mode-Seeking/maps/400_net_G.pth")
 add_spec("msgan_bicyclegan_facades", "bicyclegan", "facades", weights=AUTHORS_WEIGHTS)
 add_spec("msgan_bicyclegan_maps", "bicyclegan", "maps", weights=AUTHORS_WEIGHTS)
-add_spec("msgan_drit_yosemite", "drit", "yosemite", weights=AUTHORS_WEIGHTS)
-add_spec("msgan_drit_cat2dog", "drit", "cat2dog", weights=AUTHORS_WEIGHTS)
+add_spec("msgan_drit_yosemite", "drit", "yosemite", weights=AUTHORS_WEIGHTS,
+         official_checkpoint="DRIT-Mode-Seeking/yosemite/01200.pth")
+add_spec("msgan_drit_cat2dog", "drit", "cat2dog", weights=AUTHORS_WEIGHTS,
+         official_checkpoint="DRIT-Mode-Seeking/cat2dog/01999.pth")
 add_spec("msgan_stackgan_cub", "stackgan", "cub",
          weights="the authors' netG_*.pth (github.com/HelenMao/MSGAN) converts: "
                  "`python -m zoo.convert msgan_stackgan_cub netG.pth --out DIR`")

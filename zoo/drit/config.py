@@ -69,6 +69,9 @@ class DRITConfig(ModelConfig):
             raise ValueError(f"direction must be 'a2b' or 'b2a', got {self.direction!r}")
         if self.dis_scale < 2:
             raise ValueError(f"dis_scale must be >= 2 (MultiScaleDis), got {self.dis_scale}")
+        if self.image_size < 116:
+            raise ValueError(f"image_size must be >= 116 (the content discriminator's three 7x7 stride-2 "
+                             f"convolutions need a content code of >= 29 px), got {self.image_size}")
         if self.image_size % 4:
             raise ValueError(f"image_size must be a multiple of 4 (two stride-2 stages), got {self.image_size}")
         if self.batch_size < 2 or self.batch_size % 2:
@@ -85,6 +88,11 @@ class DRITConfig(ModelConfig):
     def content_size(self):
         """Spatial size of the content code: ``image_size / 4``."""
         return self.image_size // 4
+
+    @property
+    def in_channels(self):
+        """Channels of the source domain of ``direction`` (what the sampler takes)."""
+        return self.input_dim_a if self.direction == "a2b" else self.input_dim_b
 
     @property
     def input_dims(self):

@@ -13,7 +13,7 @@ import numpy as np
 
 from zoo.convert.torch_checkpoint import load
 from zoo.drit.networks import Translator, content_discriminator_kernel
-from zoo.model_dir import save_generator
+from zoo.convert.training_state import write_generator
 
 NETWORKS = ("enc_c", "enc_a", "gen", "disA", "disA2", "disB", "disB2", "disContent")
 DISCRIMINATORS = ("disA", "disA2", "disB", "disB2", "disContent")
@@ -189,5 +189,5 @@ def convert_checkpoint(config, path, out_dir):
     checkpoint = load(path)
     check_checkpoint(checkpoint, path)
     config = config_from_checkpoint(checkpoint, config)
-    save_generator(translator_from_checkpoint(checkpoint, config), config, out_dir)
+    write_generator(translator_from_checkpoint(checkpoint, config), config, out_dir)
     return config

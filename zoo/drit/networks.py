@@ -331,7 +331,7 @@ def content_discriminator_kernel(content_size):
         size = (size + 2 - 7) // 2 + 1
     if size < 1:
         raise ValueError(f"content code of {content_size} px is too small for the content discriminator "
-                         "(images must be at least 44 px)")
+                         "(DRIT needs image_size >= 116)")
     return min(4, size)
 
 
