@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training import evaluate
+from training.evaluation import sources
 from training import train_cifar_classifier as tcc
 from zoo.metrics import KerasFeatures
 from zoo.metrics.fid import feature_statistics, frechet_distance
@@ -116,12 +116,12 @@ def test_network_cost_is_compact():
 
 
 def test_evaluate_features_cifar10(trained, tmp_path, monkeypatch):
-    assert evaluate.feature_spec("auto", "cifar10") == "inception"  # users online keep the paper's FID
-    assert evaluate.feature_spec("auto", "digits") == "digits"
-    monkeypatch.setattr(evaluate, "CIFAR10_CLASSIFIER", tmp_path / "absent.keras")
+    assert sources.feature_spec("auto", "cifar10") == "inception"  # users online keep the paper's FID
+    assert sources.feature_spec("auto", "digits") == "digits"
+    monkeypatch.setattr(sources, "CIFAR10_CLASSIFIER", tmp_path / "absent.keras")
     with pytest.raises(FileNotFoundError, match="train_cifar_classifier.py"):
-        evaluate.make_features("cifar10", "cifar10")
-    monkeypatch.setattr(evaluate, "CIFAR10_CLASSIFIER", trained["root"] / "model" / tcc.MODEL_FILE)
-    features = evaluate.make_features("cifar10", "cifar10")
+        sources.make_features("cifar10", "cifar10")
+    monkeypatch.setattr(sources, "CIFAR10_CLASSIFIER", trained["root"] / "model" / tcc.MODEL_FILE)
+    features = sources.make_features("cifar10", "cifar10")
     assert features.name == "FID-CIFAR: shipped cifar10_classifier/features (JPEG q75 CIFAR-10)"
     assert features(np.zeros((2, 32, 32, 3), np.uint8)).shape == (2, 128)

@@ -9,7 +9,7 @@ from training import compare_reports
 from training.compare_reports import (class_wins, load_reports, parse_spec, per_class_table, plot_trends,
                                       protocol_differences, summary_table, trend_positions, wins_table)
 from training.curves import COLORS, REFERENCE_COLOR
-from training.evaluate import LabelProtocol, evaluate_models
+from training.evaluation import LabelProtocol, evaluate_models
 
 CLASSES = ["a", "b", "c"]
 

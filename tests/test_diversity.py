@@ -24,7 +24,7 @@ def test_per_condition_diversity_finds_the_collapsed_condition():
 
 def test_class_diversity_of_the_shipped_digits_models():
     import zoo
-    from training.diversity import class_diversity
+    from training.evaluation.class_diversity import class_diversity
 
     ms = class_diversity(zoo.load("msgan_dcgan_digits"), num_samples=10, seed=0)
     baseline = class_diversity(zoo.load("dcgan_digits"), num_samples=10, seed=0)

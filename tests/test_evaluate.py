@@ -9,15 +9,15 @@ import keras
 import numpy as np
 import pytest
 
-from training import evaluate
-from training.evaluate import ConditionProtocol, evaluate_models, format_table, markdown_table
+from training import evaluate, evaluation
+from training.evaluation import ConditionProtocol, evaluate_models, format_table, markdown_table
 from zoo.paths import find_weights
 from zoo.metrics import KerasFeatures
 from zoo.metrics.lpips import DEFAULT_WEIGHTS, LPIPS
 from zoo.sampling import to_uint8
 
 SHIPPED = {name: find_weights(name) for name in ("msgan_dcgan_digits", "dcgan_digits")}
-needs_shipped = pytest.mark.skipif(None in SHIPPED.values() or not evaluate.DIGITS_CLASSIFIER.is_file(),
+needs_shipped = pytest.mark.skipif(None in SHIPPED.values() or not evaluation.DIGITS_CLASSIFIER.is_file(),
                                    reason="shipped digits models or digits classifier absent")
 TINY_LABEL = ["--preset", "label", "--samples-per-class", "60", "--k", "5"]
 
@@ -82,12 +82,12 @@ def test_label_protocol_end_to_end_ms_is_more_diverse(tmp_path, shipped_copies, 
 
 @needs_shipped
 def test_label_protocol_is_deterministic():
-    sampler = evaluate.load_model("dcgan_digits")
+    sampler = evaluation.load_model("dcgan_digits")
     args = evaluate.parse_args(TINY_LABEL + ["--samples-per-class", "30", "--features", "none", "--ndb-n-init", "3"])
-    protocol = evaluate.build_protocol(args, sampler)
+    protocol = evaluation.build_protocol(args, sampler)
     assert protocol.n_init == 3 and "n_init 3" in protocol.describe()["rows"]["ndb_ratio"]
     first = evaluate_models(protocol, {"m": sampler})
-    second = evaluate_models(evaluate.build_protocol(args, sampler), {"m": sampler})
+    second = evaluate_models(evaluation.build_protocol(args, sampler), {"m": sampler})
     assert first["models"]["m"]["metrics"] == second["models"]["m"]["metrics"]
     assert "fid" not in first["models"]["m"]["metrics"]
 
@@ -175,7 +175,7 @@ def test_condition_protocols_end_to_end(preset, lpips_metric, tmp_path):
     assert "collapsed" in table and f"{diverse['lpips']:.4f}" in table and "training images" in table
     assert markdown_table(report).splitlines()[-1].endswith(f"| {report['reference']['metrics']['saturation']:.4f} |")
     assert markdown_table(report).count("\n") == len(rows) + 1
-    evaluate.write_plots(report, protocol, tmp_path)
+    evaluation.write_plots(report, protocol, tmp_path)
     assert (tmp_path / "ndb.png").is_file()
 
 
@@ -198,7 +198,7 @@ def test_label_protocol_lpips_ranks_a_collapsed_sampler_below_a_diverse_one(lpip
     rng = np.random.default_rng(0)
     real = rng.integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)
     labels = np.repeat(np.arange(3), 8)
-    protocol = evaluate.LabelProtocol(real, labels, ["a", "b", "c"], tiny_features(), samples_per_class=6, k=3,
+    protocol = evaluation.LabelProtocol(real, labels, ["a", "b", "c"], tiny_features(), samples_per_class=6, k=3,
                                       diversity_samples=6, lpips=lpips_metric, lpips_pairs=4)
     report = evaluate_models(protocol, {"collapsed": TinyLabelSampler(0.0), "diverse": TinyLabelSampler()})
     collapsed, diverse = report["models"]["collapsed"]["metrics"], report["models"]["diverse"]["metrics"]
@@ -207,7 +207,7 @@ def test_label_protocol_lpips_ranks_a_collapsed_sampler_below_a_diverse_one(lpip
     # The real images' LPIPS diversity, per class on the protocol's pairs: uniform noise is far apart.
     real_lpips = [row["lpips"] for row in report["reference"]["per_condition"]]
     assert len(real_lpips) == 3 and min(real_lpips) > 0.01
-    assert "training images" in format_table(report) and "LPIPS train" in evaluate.per_class_markdown(report)
+    assert "training images" in format_table(report) and "LPIPS train" in evaluation.per_class_markdown(report)
     # Same image for every z: LPIPS 0 up to float round-off (identical pairs), far below the diverse sampler.
     assert collapsed["lpips"] < 1e-6 and diverse["lpips"] > 0.001 and collapsed["l1_diversity"] == 0
     per_class = [row["lpips"] for row in report["models"]["diverse"]["per_condition"]]
@@ -221,12 +221,12 @@ def test_label_protocol_lpips_ranks_a_collapsed_sampler_below_a_diverse_one(lpip
 
 
 def test_label_lpips_is_off_for_small_grayscale_and_a_clear_error_when_forced(lpips_metric):
-    assert evaluate.make_lpips("auto", image_shape=(8, 8, 1)) is None  # the 8x8 digits
-    assert evaluate.make_lpips("none", image_shape=(32, 32, 3)) is None
-    assert evaluate.make_lpips("auto", image_shape=(32, 32, 3)).net == "alex"
+    assert evaluation.make_lpips("auto", image_shape=(8, 8, 1)) is None  # the 8x8 digits
+    assert evaluation.make_lpips("none", image_shape=(32, 32, 3)) is None
+    assert evaluation.make_lpips("auto", image_shape=(32, 32, 3)).net == "alex"
     digits = np.zeros((20, 8, 8, 1), np.uint8)
     with pytest.raises(ValueError, match="--lpips-net none"):
-        evaluate.LabelProtocol(digits, np.repeat(np.arange(2), 10), ["0", "1"], k=2, lpips=lpips_metric)
+        evaluation.LabelProtocol(digits, np.repeat(np.arange(2), 10), ["0", "1"], k=2, lpips=lpips_metric)
     args = evaluate.parse_args(["--preset", "label"])
     assert args.lpips_net == "auto" and args.lpips_pairs == 50
 
@@ -241,7 +241,7 @@ def test_label_data_limit_keeps_every_class(tmp_path):
         for i in range(5):
             Image.fromarray(np.full((32, 32, 3), 20 * c, np.uint8)).save(tmp_path / "train" / name / f"{i}.png")
     config = DCGANConfig(dataset="cifar10")
-    images, labels = evaluate.label_data(config, tmp_path, limit=30, seed=0)
+    images, labels = evaluation.label_data(config, tmp_path, limit=30, seed=0)
     assert images.shape == (30, 32, 32, 3) and images.dtype == np.uint8
     # A folder tree lists class by class: the first 30 would be 6 classes, a seeded subset has (nearly) all.
     assert len(np.unique(labels)) >= 9
@@ -268,21 +268,21 @@ def test_label_cli_wiring_on_cifar10_turns_lpips_on(tmp_path):
     data = write_cifar_tree(tmp_path)
     args = evaluate.parse_args(["--preset", "label", "--model", "dcgan_cifar10", "--data-dir", str(data),
                                 "--features", "none", "--samples-per-class", "4", "--k", "2", "--lpips-pairs", "3"])
-    protocol = evaluate.build_protocol(args, sampler)
+    protocol = evaluation.build_protocol(args, sampler)
     assert protocol.lpips is not None and protocol.lpips.net == "alex"
     report = evaluate_models(protocol, {"untrained": sampler})
     assert np.isfinite(report["models"]["untrained"]["metrics"]["lpips"])
-    assert report["protocol"]["lpips_pairs"] == 3 and "paper 50" in evaluate.paper_deviations(report["protocol"])
-    none = evaluate.build_protocol(evaluate.parse_args(["--data-dir", str(data), "--features", "none", "--k", "2",
+    assert report["protocol"]["lpips_pairs"] == 3 and "paper 50" in evaluation.paper_deviations(report["protocol"])
+    none = evaluation.build_protocol(evaluate.parse_args(["--data-dir", str(data), "--features", "none", "--k", "2",
                                                         "--samples-per-class", "4", "--lpips-net", "none"]), sampler)
     assert none.lpips is None and "lpips" not in none.describe()["rows"]
 
 
 def test_feature_names_resolve_to_extractors():
-    assert evaluate.feature_spec("auto", "digits") == "digits"
-    assert evaluate.feature_spec("auto", "maps") == "inception"
-    assert evaluate.make_features("none") is None
-    alexnet = evaluate.make_features("alexnet", "maps")
+    assert evaluation.feature_spec("auto", "digits") == "digits"
+    assert evaluation.feature_spec("auto", "maps") == "inception"
+    assert evaluation.make_features("none") is None
+    alexnet = evaluation.make_features("alexnet", "maps")
     assert alexnet.name.startswith("FID-AlexNet") and alexnet(np.zeros((2, 64, 64, 3), np.uint8)).shape == (2, 256)
 
 
@@ -291,7 +291,7 @@ def test_tables_name_models_by_directory_unless_two_would_clash():
         results = {"metrics": {"jsd": 0.5}, "per_condition": []}
         return {"protocol": {"preset": "image", "rows": {"jsd": "JSD"}}, "models": {n: results for n in names}}
 
-    assert [n for n, _ in evaluate.table_columns(report(["runs/a/m1", "m2"]))] == ["m1", "m2"]
+    assert [n for n, _ in evaluation.table_columns(report(["runs/a/m1", "m2"]))] == ["m1", "m2"]
     assert markdown_table(report(["runs/a/m1"])).startswith("| metric (protocol) | `m1` |")
     clash = ["runs/epoch18/m", "runs/final/m"]
-    assert [n for n, _ in evaluate.table_columns(report(clash))] == clash
+    assert [n for n, _ in evaluation.table_columns(report(clash))] == clash

@@ -24,7 +24,8 @@ import sys
 from pathlib import Path
 
 from training.curves import plot_panels
-from training.evaluate import REFERENCE, model_labels
+from training.evaluation.protocols import REFERENCE
+from training.evaluation.report import model_labels
 
 # (key, column title, direction: +1 higher is better, -1 lower is better, 0 neither)
 METRICS = (("fid", "FID", -1), ("kid", "KID", -1), ("lpips", "LPIPS", +1), ("ndb", "NDB", -1),

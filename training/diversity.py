@@ -1,5 +1,7 @@
 """Within-class diversity of label-conditioned zoo models (mean pairwise L1 between samples).
 
+The command line of :mod:`training.evaluation.class_diversity`.
+
     python training/diversity.py msgan_dcgan_digits dcgan_digits --samples 50 --write-cards
 
 For every class, ``--samples`` images are drawn with the same noise for every model
@@ -12,47 +14,10 @@ import json
 import shlex
 import sys
 
-import numpy as np
-
-
-def class_diversity(sampler, num_samples=50, seed=0):
-    """Per-class mean pairwise L1 of ``num_samples`` samples on [-1, 1].
-
-    Returns ``{"mean": float, "min": float, "per_class": [float, ...]}``.
-    """
-    from zoo.metrics.diversity import per_condition_l1_diversity
-
-    config = sampler.config
-    z = np.random.default_rng(seed).standard_normal((num_samples, config.nz)).astype(np.float32)
-    samples = []
-    for class_id in range(config.num_classes):
-        condition = sampler.one_hot(np.full(num_samples, class_id))
-        samples.append(sampler.generate(condition, z))
-    mean, per_class = per_condition_l1_diversity(np.stack(samples))
-    return {"mean": mean, "min": float(per_class.min()), "per_class": per_class.round(5).tolist()}
-
-
-def real_digits_diversity(num_samples=50, seed=0):
-    """The same statistic on ``num_samples`` random real digits per class (the data's own spread)."""
-    from training.data import digits_arrays
-    from zoo.metrics.diversity import per_condition_l1_diversity
-
-    images, labels = digits_arrays()
-    rng = np.random.default_rng(seed)
-    groups = [images[rng.choice(np.flatnonzero(labels == c), num_samples, replace=False)] for c in range(10)]
-    mean, per_class = per_condition_l1_diversity(np.stack(groups))
-    return {"lambda_ms": float("nan"), "mean": mean, "min": float(per_class.min()),
-            "per_class": per_class.round(5).tolist()}
-
-
-def table(results, num_samples, seed):
-    lines = [f"Within-class diversity: mean pairwise L1 of {num_samples} samples per class "
-             f"(generator output in [-1, 1], noise seed {seed}, the same noise for every model).", "",
-             "| model | lambda_ms | mean over classes | lowest class |", "|---|---|---|---|"]
-    for name, r in results.items():
-        ms = "-" if np.isnan(r["lambda_ms"]) else f"{r['lambda_ms']:g}"
-        lines.append(f"| `{name}` | {ms} | {r['mean']:.4f} | {r['min']:.4f} |")
-    return "\n".join(lines)
+import zoo
+from training.evaluation.class_diversity import class_diversity, real_digits_diversity, table
+from zoo.cards import write_section
+from zoo.machine import machine_line
 
 
 def main(argv=None):
@@ -68,10 +33,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.samples < 2:
         parser.error("--samples must be >= 2")
-
-    import zoo
-    from zoo.cards import write_section
-    from zoo.machine import machine_line
 
     results = {}
     for name in args.models:

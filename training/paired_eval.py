@@ -1,5 +1,7 @@
 """Diversity and fidelity of image-conditioned zoo models on the validation pairs.
 
+The command line of :mod:`training.evaluation.paired`.
+
     python training/paired_eval.py saved_models/msgan_pix2pix_maps saved_models/pix2pix_maps \\
         --data-dir ../shared/data/maps --inputs 100 --samples 50 --write-cards
 
@@ -22,7 +24,13 @@ import shlex
 import sys
 from pathlib import Path
 
-import numpy as np
+from training.data import DataError
+from training.evaluation.paired import evaluate, model_samples, save_val_grid, table
+from training.paired_data import load_pairs
+from zoo.cards import write_section
+from zoo.loading import load
+from zoo.machine import machine_line
+from zoo.metrics.lpips import LPIPS
 
 
 def parse_args(argv=None):
@@ -40,61 +48,8 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def model_samples(sampler, inputs, num_samples, seed):
-    """``(inputs, num_samples, S, S, C)`` float32 in [-1, 1]; the same z for every model and input."""
-    from keras.utils import Progbar
-
-    z = sampler.noise(num_samples, seed)
-    samples = []
-    progress = Progbar(len(inputs), unit_name="input")
-    for image in inputs:
-        samples.append(sampler.generate(np.repeat(image[None], num_samples, axis=0), z))
-        progress.add(1)
-    return np.stack(samples)
-
-
-def evaluate(samples, targets, lpips=None, lpips_pairs=50, seed=0):
-    """Diversity and fidelity numbers for ``samples (N, n, S, S, C)`` and ``targets (N, S, S, C)``."""
-    from zoo.metrics.diversity import lpips_diversity, per_condition_l1_diversity
-
-    pairwise, per_input = per_condition_l1_diversity(samples)
-    to_target = np.abs(samples - targets[:, None]).mean(axis=(2, 3, 4))
-    result = {"pairwise_l1": pairwise, "pairwise_l1_min": float(per_input.min()),
-              "l1_to_target": float(to_target.mean()), "best_of_n_l1": float(to_target.min(axis=1).mean())}
-    if lpips is not None and lpips_pairs:
-        result["lpips"] = lpips_diversity(samples, lpips, num_pairs=lpips_pairs, seed=seed)[0]
-    return result
-
-
-def table(names, results):
-    has_lpips = all("lpips" in r for r in results)
-    header = "| model | pairwise L1 (diversity) | lowest input | " + ("LPIPS (diversity) | " if has_lpips else "")
-    header += "L1 to target | best of n L1 |"
-    lines = [header, "|" + "---|" * (header.count("|") - 1)]
-    for name, r in zip(names, results):
-        lpips = f"{r['lpips']:.4f} | " if has_lpips else ""
-        lines.append(f"| `{name}` | {r['pairwise_l1']:.4f} | {r['pairwise_l1_min']:.4f} | {lpips}"
-                     f"{r['l1_to_target']:.4f} | {r['best_of_n_l1']:.4f} |")
-    return "\n".join(lines)
-
-
-def save_val_grid(sampler, inputs, targets, samples, path):
-    """Rows = inputs; columns = input, ground truth, then samples with different z."""
-    from training.grids import save_grid
-    from zoo.sampling import to_uint8
-
-    rows = np.concatenate([inputs[:, None], targets[:, None], samples], axis=1)
-    return save_grid(to_uint8(rows), path, scale=2 if inputs.shape[1] <= 64 else 1)
-
-
 def main(argv=None):
     args = parse_args(argv)
-    from training.data import DataError
-    from zoo.machine import machine_line
-    from training.paired_data import load_pairs
-    from zoo.cards import write_section
-    from zoo.loading import load
-
     try:
         samplers = [load(m) for m in args.models]
     except (KeyError, ValueError, FileNotFoundError) as error:
@@ -109,8 +64,6 @@ def main(argv=None):
         raise SystemExit(f"paired_eval.py: error: {error}") from None
     lpips = None
     if args.lpips_pairs:
-        from zoo.metrics.lpips import LPIPS
-
         lpips = LPIPS("alex")
     names, results, all_samples = [], [], []
     for model, sampler in zip(args.models, samplers):
