@@ -64,13 +64,13 @@ def read_images(paths, load_size, limit=None):
     return np.stack(images)
 
 
-def resize_arrays(images, load_size):
-    """uint8 ``(N, H, W, 3)`` -> uint8 ``(N, load_size, load_size, 3)`` (PIL bicubic, as files)."""
+def resize_image(image, load_size):
+    """uint8 ``(H, W, 3)`` -> uint8 ``(load_size, load_size, 3)`` (PIL bicubic, as files are read)."""
     from PIL import Image
 
-    if images.shape[1:3] == (load_size, load_size):
-        return images
-    return np.stack([np.asarray(Image.fromarray(im).resize((load_size, load_size), Image.BICUBIC)) for im in images])
+    if image.shape[:2] == (load_size, load_size):
+        return image
+    return np.asarray(Image.fromarray(image).resize((load_size, load_size), Image.BICUBIC))
 
 
 def folder_domains(data_dir, load_size, split="train", limit=None):
@@ -95,10 +95,10 @@ def tfds_domains(name, load_size, split="train", data_dir=None, limit=None):
             raise DataError(f"cannot load tfds {name!r} split {split}{domain}: {message}") from None
         if limit is not None:
             dataset = dataset.take(limit)
-        images = [example["image"] for example in tfds.as_numpy(dataset)]
+        images = [resize_image(example["image"], load_size) for example in tfds.as_numpy(dataset)]
         if not images:
             raise DataError(f"tfds {name!r} split {split}{domain} is empty")
-        domains.append(resize_arrays(np.stack(images), load_size))
+        domains.append(np.stack(images))
     return tuple(domains)
 
 
