@@ -22,6 +22,7 @@ from zoo.__main__ import main as zoo_cli
 from zoo.convert.__main__ import convert, main
 from zoo.dcgan import DCGAN
 from zoo.dcgan import convert as dcgan_convert
+from zoo.losses import bce_with_logits
 from zoo.pix2pix import Pix2Pix
 from zoo.pix2pix import convert as pix2pix_convert
 from zoo.registry import get_config, get_spec
@@ -159,6 +160,28 @@ def test_pix2pix_train_step_gives_the_official_losses_for_three_steps(pix2pix_of
                 "loss_G_L1": l1, "loss_lz": logs["ms"]}
         for name, value in ours.items():
             assert _relative(value, ref[f"step{step}_{name}"]) <= LOSS_TOLERANCE, (step, name)
+
+
+def _official_bce(logits, target):
+    """The official loss in float32: ``BCELoss(sigmoid(x))``, logs clamped at -100 as PyTorch does."""
+    probability = (1.0 / (1.0 + np.exp(-np.asarray(logits, np.float32)))).astype(np.float32)
+    with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped, as PyTorch does
+        log_p = np.maximum(np.log(probability), -100.0)
+        log_not_p = np.maximum(np.log(np.float32(1.0) - probability), -100.0)
+    return float(-np.mean(target * log_p + (1 - target) * log_not_p))
+
+
+def test_bce_on_logits_is_the_official_loss_until_the_sigmoid_saturates():
+    """On purpose: our D outputs logits and the loss is BCE on logits (stable in float16). It equals
+    the official sigmoid + BCELoss wherever float32 can tell p from 0 and 1; past that (|logit|
+    >~ 17) the official loss is stuck at a clamped log and ours stays exact."""
+    moderate = np.linspace(-8.0, 8.0, 33, dtype=np.float32)
+    for target in (0.0, 1.0):
+        ours = float(bce_with_logits(moderate, target))
+        assert abs(ours - _official_bce(moderate, target)) <= 1e-5 * max(1.0, ours)
+    saturated = np.array([20.0], np.float32)
+    assert _official_bce(saturated, 0.0) == pytest.approx(100.0)  # log(1 - 1.0) clamped
+    assert float(bce_with_logits(saturated, 0.0)) == pytest.approx(20.0, rel=1e-6)
 
 
 # -- small checkpoints in the official layouts ----------------------------------------------------

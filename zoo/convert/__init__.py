@@ -20,7 +20,8 @@ How a family plugs in (the contract the CLI dispatches on):
    ``convert_checkpoint(config, path, out_dir, **options) -> config``: read the official file at
    ``path``, infer the widths from the tensor shapes, fill ``config`` (the zoo preset of the name)
    with them, and write ``generator.weights.h5`` and ``config.json`` into ``out_dir`` (an empty
-   staging folder; the CLI adds the card and moves it into place). Bad input raises a one-line
+   staging folder; the CLI reads the written ``config.json`` back, adds the card and moves the
+   folder into place; the return value is not used). Bad input raises a one-line
    ``ValueError`` naming the file and key. The one option so far is ``discriminator`` (the path of
    a separate discriminator file, Pix2Pix's ``400_net_D.pth``); a family whose signature lacks it
    makes ``--discriminator`` a usage error;

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.convert.torch_checkpoint import checkpoint_format
-from zoo.model_dir import load_sampler
+from zoo.model_dir import load_sampler, read_config
 from zoo.registry import OFFICIAL_RELEASE, get_config, get_family, get_spec, spec_names
 
 
@@ -174,7 +174,8 @@ def convert(model, checkpoint, out, discriminator=None, overwrite=False, command
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.converting.", dir=out.parent))
     try:
-        config = family.convert_checkpoint(base_config, Path(checkpoint), staging, **options)
+        family.convert_checkpoint(base_config, Path(checkpoint), staging, **options)
+        config = read_config(staging)  # the card describes what was written
         check = _check_directory(staging, config)
         files = [(name, what) for name, what in FILES if (staging / name.rstrip("/")).exists()]
         command = command or f"python -m zoo.convert {model} {Path(checkpoint).name} --out {out}" + (
