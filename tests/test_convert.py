@@ -19,6 +19,7 @@ import zoo
 from torch_files import CallGlobal, save
 from training.callbacks import TrainingCheckpoint
 from zoo.__main__ import main as zoo_cli
+from zoo.convert import torch_checkpoint
 from zoo.convert.__main__ import convert, main
 from zoo.dcgan import DCGAN
 from zoo.dcgan import convert as dcgan_convert
@@ -338,6 +339,24 @@ def test_pix2pix_cli_with_the_discriminator(tmp_path):
     assert sampler.config.direction == "BtoA"  # the official default; the release's test commands set none
     assert (out / "discriminator.weights.h5").is_file() and (out / "checkpoints" / "checkpoint").is_file()
     assert "torch zip format" in (out / "README.md").read_text()
+
+
+def test_pix2pix_files_from_old_torch_or_data_parallel_convert_alike(tmp_path):
+    """A legacy-format copy of 400_net_G.pth with a ``module.`` prefix (nn.DataParallel) and the
+    instance-norm running statistics PyTorch < 0.4 saved gives the same generator."""
+    folder = _official("pix2pix")
+    state = torch_checkpoint.load(folder / "400_net_G.pth")
+    old_style = {f"module.{key}": value for key, value in state.items()}
+    old_style["module.model.submodule.down.2.running_mean"] = np.zeros(32, np.float32)
+    old_style["module.model.submodule.down.2.running_var"] = np.ones(32, np.float32)
+    save(tmp_path / "400_net_G.pth", old_style, "legacy")
+    config = get_config("msgan_pix2pix_maps")
+
+    converted, _ = pix2pix_convert.convert_generator(config, tmp_path / "400_net_G.pth")
+    reference, _ = pix2pix_convert.convert_generator(config, folder / "400_net_G.pth")
+
+    for ours, expected in zip(converted.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(ours, expected)
 
 
 # -- registry ---------------------------------------------------------------------------------------

@@ -37,13 +37,16 @@ class StateDict:
     naming it, and :meth:`unused` lists what no layer took (a checkpoint of another model).
 
     Args:
-        tensors: ``{key: numpy array}`` as loaded.
+        tensors: ``{key: numpy array}`` as loaded (a ``module.`` prefix on every key, what
+            ``nn.DataParallel`` adds, is dropped).
         source: how errors name the checkpoint (``"00199.pth['gen']"``).
     """
 
     def __init__(self, tensors, source):
         if not isinstance(tensors, dict):
             raise ValueError(f"{source} is not a state_dict (found {type(tensors).__name__})")
+        if tensors and all(isinstance(k, str) and k.startswith("module.") for k in tensors):
+            tensors = {k[len("module."):]: v for k, v in tensors.items()}  # saved from nn.DataParallel
         self.tensors = tensors
         self.source = source
         self.taken = set()
@@ -69,8 +72,8 @@ class StateDict:
     def unused(self, ignore_suffixes=(".num_batches_tracked",)):
         return sorted(k for k in self.tensors if k not in self.taken and not k.endswith(ignore_suffixes))
 
-    def check_all_used(self, what):
-        leftover = self.unused()
+    def check_all_used(self, what, ignore_suffixes=(".num_batches_tracked",)):
+        leftover = self.unused(ignore_suffixes)
         if leftover:
             more = f" and {len(leftover) - 3} more" if len(leftover) > 3 else ""
             raise ValueError(f"{self.source} has tensors with no place in the {what}: "

@@ -25,6 +25,10 @@ from zoo.pix2pix.model import Pix2Pix
 from zoo.pix2pix.networks import build_generator
 
 OFFICIAL_FILES = ("400_net_G.pth", "400_net_D.pth")
+# The networks' only norms are InstanceNorm2d(affine=False): no weights. Files saved by PyTorch
+# < 0.4 carry running statistics for them, which instance norm never uses (pix2pix's own loader
+# deletes them too); they are skipped, not refused.
+UNUSED_NORM_BUFFERS = (".running_mean", ".running_var", ".num_batches_tracked")
 # The official test commands for facades and maps pass no --direction, so the released models
 # ran with the options' default, BtoA (facades: label map -> photo; maps: map -> aerial photo).
 OFFICIAL_DIRECTION = "BtoA"
@@ -88,7 +92,7 @@ def load_generator(generator, gen, depth):
     for i in range(depth):
         load_conv(generator.get_layer(f"down{i}_conv"), gen, _down(i))
         load_conv(generator.get_layer(f"up{i}_convt"), gen, f"{_block(i)}up.1", transpose=True)
-    gen.check_all_used("generator")
+    gen.check_all_used("generator", UNUSED_NORM_BUFFERS)
     return generator
 
 
@@ -99,7 +103,7 @@ def load_discriminator(discriminator, dis, num_d):
         for j, index in enumerate(indices[:-1]):
             load_conv(discriminator.get_layer(f"d{k}_conv{j}"), dis, f"model{k}.{index}")
         load_conv(discriminator.get_layer(f"d{k}_logits"), dis, f"model{k}.{indices[-1]}")
-    dis.check_all_used("discriminator")
+    dis.check_all_used("discriminator", UNUSED_NORM_BUFFERS)
     return discriminator
 
 
