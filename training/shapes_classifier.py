@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from training.shapes_data import TRUTH_CLASSES, make_shapes, named_truth  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "saved_models" / "shapes_classifier"
-MODEL_FILE = "model.keras"
+WEIGHTS_FILE = "classifier.weights.h5"
 REGRESSED = ("cx", "cy", "radius", "shade")
 
 
@@ -46,6 +46,17 @@ def build_classifier(image_size=32, seed=0):
     outputs = {name: layers.Dense(len(classes), name=name)(x) for name, classes in TRUTH_CLASSES.items()}
     outputs["regression"] = layers.Dense(len(REGRESSED), name="regression")(x)
     return keras.Model(inputs, outputs, name="shapes_classifier")
+
+
+def load_classifier(directory=DEFAULT_OUT, image_size=32):
+    """The trained classifier: :func:`build_classifier` with the weights in ``directory`` (no
+    deserialized code, only weight tensors)."""
+    path = Path(directory) / WEIGHTS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"no classifier weights at {path}; train them with python training/shapes_classifier.py")
+    model = build_classifier(image_size)
+    model.load_weights(path)
+    return model
 
 
 def training_arrays(num_examples, image_size=32, seed=0):
@@ -156,16 +167,14 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, default=10, help="--score: images per held-out caption")
     args = parser.parse_args(argv)
     if args.score:
-        import keras
-
         import zoo
         from zoo.stackgan.text import caption_split
 
-        path = Path(args.out) / MODEL_FILE
-        if not path.is_file():
-            print(f"shapes_classifier.py: error: no classifier at {path}; train it first", file=sys.stderr)
+        try:
+            model = load_classifier(args.out)
+        except FileNotFoundError as error:
+            print(f"shapes_classifier.py: error: {error}", file=sys.stderr)
             raise SystemExit(2)
-        model = keras.models.load_model(path)
         report = {name: score_sampler(zoo.load(name), model, caption_split("test"), args.samples, args.seed)
                   for name in args.score}
         print(json.dumps(report, indent=1))
@@ -173,7 +182,9 @@ def main(argv=None):
     model, result = train(args.examples, args.epochs, seed=args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    model.save(out / MODEL_FILE)
+    bare = build_classifier(32)  # without the optimizer, which save_weights would also write
+    bare.set_weights(model.get_weights())
+    bare.save_weights(out / WEIGHTS_FILE)
     run = {"image_size": 32, "examples": args.examples, "epochs": args.epochs, "seed": args.seed,
            "command": "python training/shapes_classifier.py " + " ".join(argv if argv is not None else sys.argv[1:])}
     (out / "README.md").write_text(card(result, run))
