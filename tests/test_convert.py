@@ -84,7 +84,7 @@ def test_dcgan_generator_and_discriminator_match_the_official_eval_outputs(dcgan
     assert np.abs(images - ref["eval_G"]).max() <= FORWARD_TOLERANCE
     assert np.abs(_sigmoid(logits) - ref["eval_D"]).max() <= FORWARD_TOLERANCE  # official D ends in a sigmoid
     assert (config.nz, config.num_classes, config.image_size) == (100, 10, 32)
-    assert info == {"ep": 199, "total_it": 312600}
+    assert (info["ep"], info["total_it"]) == (199, 312600)
 
 
 def test_pix2pix_generator_and_both_discriminator_scales_match(pix2pix_official):
@@ -252,6 +252,48 @@ def test_cli_writes_a_directory_zoo_load_evaluate_and_fit_resume_take(small_dcga
     assert TrainingCheckpoint(resumed, out / "checkpoints").restore() == 0
     np.testing.assert_allclose(resumed.discriminator.get_weights()[0], model.discriminator.get_weights()[0])
     assert [p.name for p in tmp_path.iterdir()] == ["converted"]  # no staging folder left behind
+
+
+def _with_adam_state(checkpoint, step, seed=3):
+    """``checkpoint`` with torch Adam states: random moments in torch layout for every parameter."""
+    rng = np.random.default_rng(seed)
+    result = dict(checkpoint)
+    for opt_key, net_key in (("gen_opt", "gen"), ("dis_opt", "dis")):
+        params = [k for k in checkpoint[net_key] if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))]
+        state = {i: {"step": np.array(float(step), np.float32),
+                     "exp_avg": rng.normal(scale=0.01, size=checkpoint[net_key][k].shape).astype("f4"),
+                     "exp_avg_sq": rng.uniform(1e-4, 1e-3, size=checkpoint[net_key][k].shape).astype("f4")}
+                 for i, k in enumerate(params)}
+        result[opt_key] = {"state": state, "param_groups": [
+            {"lr": 2e-4, "betas": (0.5, 0.999), "eps": 1e-8, "weight_decay": 1e-4, "params": list(range(len(params)))}]}
+    return result
+
+
+def test_the_official_adam_state_continues_in_the_fit_checkpoint(small_dcgan, tmp_path):
+    _, checkpoint, _ = small_dcgan
+    official = _with_adam_state(checkpoint, step=40)
+    save(tmp_path / "00199.pth", official, "legacy")
+    out = convert("msgan_dcgan_cifar10", tmp_path / "00199.pth", tmp_path / "out")
+
+    resumed = DCGAN(zoo.load(str(out)).config)
+    resumed.compile()
+    TrainingCheckpoint(resumed, out / "checkpoints").restore()
+
+    optimizer, variables = resumed.g_optimizer, resumed.generator.trainable_variables
+    slot = [v.path for v in variables].index("deconv1/kernel")  # torch parameter 0, (in, out, kh, kw)
+    torch_state = official["gen_opt"]["state"][0]
+    assert int(optimizer.iterations) == 40
+    np.testing.assert_array_equal(optimizer._momentums[slot].numpy(), torch_state["exp_avg"].transpose(2, 3, 1, 0))
+    # The next Keras step is the official run's step 41 (torch's Adam update, in numpy).
+    gradient = np.random.default_rng(4).normal(size=torch_state["exp_avg"].shape).astype(np.float32)
+    weight = official["gen"]["deconv1.weight"]
+    m = 0.5 * torch_state["exp_avg"] + 0.5 * gradient
+    v = 0.999 * torch_state["exp_avg_sq"] + 0.001 * gradient ** 2
+    expected = weight - 2e-4 * (m / (1 - 0.5 ** 41)) / (np.sqrt(v) / np.sqrt(1 - 0.999 ** 41) + 1e-8)
+    grads = [np.zeros(v_.shape, np.float32) for v_ in variables]
+    grads[slot] = gradient.transpose(2, 3, 1, 0)
+    optimizer.apply(grads, variables)
+    np.testing.assert_allclose(variables[slot].numpy(), expected.transpose(2, 3, 1, 0), rtol=1e-5, atol=1e-8)
 
 
 def test_zip_and_legacy_files_convert_alike(small_dcgan, tmp_path):

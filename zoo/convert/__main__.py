@@ -92,7 +92,7 @@ def card(spec, config, sources, command, files, check):
         "",
         f"`training/evaluate.py --model DIR` scores it, `python -m export DIR --out EXPORTS` exports it"
         + (f"; `python training/fit.py --model {spec.name} --data-dir DATA --out DIR --resume --epochs N"
-           f"{_set_options(read)}` fine-tunes it (fresh optimizers; the fine-tuned weights and card then "
+           f"{_set_options(read)}` fine-tunes it (Adam continues the official state where the file holds one, e.g. DCGAN's; the fine-tuned weights and card then "
            "replace these)." if any(name == "checkpoints/" for name, _ in files) else "."),
         "",
         "## Verification",
@@ -192,7 +192,8 @@ FILES = (
     ("generator.weights.h5", "the generator (Keras weights; `zoo.load` reads it)"),
     ("config.json", "the model config, widths read from the checkpoint"),
     ("discriminator.weights.h5", "the discriminator (Keras weights)"),
-    ("checkpoints/", "G, D and fresh optimizers at epoch 0 in `training/fit.py`'s checkpoint layout"),
+    ("checkpoints/", "G, D and their Adam optimizers (the official moments and step where the file holds "
+                     "them, else fresh) at epoch 0, in `training/fit.py`'s checkpoint layout"),
 )
 
 

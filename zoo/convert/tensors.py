@@ -50,6 +50,9 @@ class StateDict:
         self.tensors = tensors
         self.source = source
         self.taken = set()
+        # torch parameter key -> (Keras variable, torch-to-Keras layout function), filled by the
+        # loaders below; optimizer states follow the same map (see training_state.load_adam_state).
+        self.destinations = {}
 
     def __contains__(self, key):
         return key in self.tensors
@@ -100,14 +103,22 @@ def set_layer_weights(layer, arrays, keys, source):
     layer.set_weights([np.asarray(a, dtype=np.float32) for a in arrays])
 
 
+def _same_layout(array):
+    return array
+
+
 def load_conv(layer, state, prefix, transpose=False):
     """``prefix.weight`` / ``prefix.bias`` of a (transposed) torch conv into a Keras conv layer."""
-    kernel = (conv_transpose_kernel if transpose else conv_kernel)(state[f"{prefix}.weight"])
-    set_layer_weights(layer, [kernel, state[f"{prefix}.bias"]], [f"{prefix}.weight", f"{prefix}.bias"],
-                      state.source)
+    layout = conv_transpose_kernel if transpose else conv_kernel
+    keys = [f"{prefix}.weight", f"{prefix}.bias"]
+    set_layer_weights(layer, [layout(state[keys[0]]), state[keys[1]]], keys, state.source)
+    state.destinations[keys[0]] = (layer.weights[0], layout)
+    state.destinations[keys[1]] = (layer.weights[1], _same_layout)
 
 
 def load_batch_norm(layer, state, prefix):
     """A torch BatchNorm2d (affine + running statistics) into ``keras.layers.BatchNormalization``."""
     keys = [f"{prefix}.{name}" for name in ("weight", "bias", "running_mean", "running_var")]
     set_layer_weights(layer, [state[key] for key in keys], keys, state.source)
+    for key, variable in zip(keys[:2], layer.weights[:2]):  # gamma, beta; the statistics are no parameters
+        state.destinations[key] = (variable, _same_layout)

@@ -25,8 +25,8 @@ OFFICIAL_FILE = "00199.pth"
 
 
 def read_checkpoint(path):
-    """``(gen, dis, info)``: the two state_dicts of an official ``save()`` dict, and its ``ep`` /
-    ``total_it``. A file of another kind (a bare state_dict, another family's dict) is a one-line
+    """``(gen, dis, info)``: the two state_dicts of an official ``save()`` dict, and its ``ep``,
+    ``total_it`` and optimizer states (``gen_opt``, ``dis_opt``) where present. A file of another kind (a bare state_dict, another family's dict) is a one-line
     error naming what is missing."""
     path = Path(path)
     checkpoint = load(path)
@@ -34,7 +34,7 @@ def read_checkpoint(path):
         found = ", ".join(list(checkpoint)[:4]) if isinstance(checkpoint, dict) else type(checkpoint).__name__
         raise ValueError(f"{path.name} is not an official DCGAN-Mode-Seeking checkpoint: it needs the keys "
                          f"'gen' and 'dis' (found {found} ...)")
-    info = {key: checkpoint[key] for key in ("ep", "total_it") if isinstance(checkpoint.get(key), int)}
+    info = {key: checkpoint[key] for key in ("ep", "total_it", "gen_opt", "dis_opt") if key in checkpoint}
     return (StateDict(checkpoint["gen"], f"{path.name}['gen']"),
             StateDict(checkpoint["dis"], f"{path.name}['dis']"), info)
 
@@ -84,12 +84,16 @@ def load_discriminator(discriminator, dis):
 
 def convert_gan(config, path):
     """``(gan, config, info)``: a :class:`zoo.dcgan.DCGAN` holding the official G and D of ``path``
-    (running statistics included; optimizers not compiled yet)."""
+    (running statistics included; optimizers not compiled yet). ``info`` holds ``ep``,
+    ``total_it`` and, for :func:`zoo.convert.training_state.write_training_state`,
+    ``adam_states``."""
     gen, dis, info = read_checkpoint(path)
     config = config_from_state(config, gen, dis)
     gan = DCGAN(config)
     load_generator(gan.generator, gen)
     load_discriminator(gan.discriminator, dis)
+    info["adam_states"] = {name: (info.pop(key), state) for name, key, state
+                           in (("generator", "gen_opt", gen), ("discriminator", "dis_opt", dis)) if key in info}
     return gan, config, info
 
 
@@ -97,10 +101,10 @@ def convert_checkpoint(config, path, out_dir):
     """Write the zoo model directory of the official checkpoint ``path`` into ``out_dir``.
 
     ``generator.weights.h5`` + ``config.json`` (what ``zoo.load`` reads) and, since the file holds
-    D too, ``discriminator.weights.h5`` and ``checkpoints/`` (G, D and fresh optimizers in
-    ``training/fit.py``'s layout: ``fit.py --resume`` fine-tunes from them). Returns the
-    converted config. The official Adam moments are not carried over.
+    D too, ``discriminator.weights.h5`` and ``checkpoints/`` (G, D and optimizers in
+    ``training/fit.py``'s layout: ``fit.py --resume`` fine-tunes from them, with the official
+    Adam moments and step count where the file holds them). Returns the converted config.
     """
-    gan, config, _ = convert_gan(config, path)
-    write_training_state(gan, config, out_dir)
+    gan, config, info = convert_gan(config, path)
+    write_training_state(gan, config, out_dir, info["adam_states"])
     return config
