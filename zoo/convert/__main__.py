@@ -56,8 +56,8 @@ def _source_line(role, path):
             f"torch {checkpoint_format(path)} format |")
 
 
-def card(spec, config, sources, command, files, check):
-    """The model card of a converted directory (markdown)."""
+def card(spec, config, sources, command, files, check, directory="DIR"):
+    """The model card of a converted directory (markdown); ``directory`` is where it will live."""
     preset = spec.config.to_dict()
     read = {k: v for k, v in config.to_dict().items() if preset.get(k) != v}
     lines = [
@@ -87,13 +87,15 @@ def card(spec, config, sources, command, files, check):
         "",
         "```python",
         "import zoo",
-        f"sampler = zoo.load({spec.name!r}, weights=\"DIR\")",
+        f"sampler = zoo.load({spec.name!r}, weights={str(directory)!r})",
         "```",
         "",
-        f"`training/evaluate.py --model DIR` scores it, `python -m export DIR --out EXPORTS` exports it"
-        + (f"; `python training/fit.py --model {spec.name} --data-dir DATA --out DIR --resume --epochs N"
-           f"{_set_options(read)}` fine-tunes it (Adam continues the official state where the file holds one, e.g. DCGAN's; the fine-tuned weights and card then "
-           "replace these)." if any(name == "checkpoints/" for name, _ in files) else "."),
+        f"`training/evaluate.py --model {directory}` scores it, `python -m export {directory} --out EXPORTS` "
+        "exports it"
+        + (f"; `python training/fit.py --model {spec.name} --data-dir DATA --out {directory} --resume --epochs N"
+           f"{_set_options(read)}` fine-tunes it (Adam continues the official state where the file "
+           "holds one, e.g. DCGAN's; the fine-tuned weights and card then replace these)."
+           if any(name == "checkpoints/" for name, _ in files) else "."),
         "",
         "## Verification",
         "",
@@ -180,7 +182,7 @@ def convert(model, checkpoint, out, discriminator=None, overwrite=False, command
         files = [(name, what) for name, what in FILES if (staging / name.rstrip("/")).exists()]
         command = command or f"python -m zoo.convert {model} {Path(checkpoint).name} --out {out}" + (
             f" --discriminator {Path(discriminator).name}" if discriminator else "")
-        (staging / "README.md").write_text(card(spec, config, sources, command, files, check))
+        (staging / "README.md").write_text(card(spec, config, sources, command, files, check, out))
         _place(staging, out, overwrite)
     finally:
         if staging.exists():
