@@ -7,12 +7,14 @@ captions and caption encoder) and ``convert`` (the official ``netG_*.pth`` into 
 """
 from zoo.family import Family
 from zoo.stackgan.config import StackGANConfig
+from zoo.stackgan.convert import convert_checkpoint
 from zoo.stackgan.model import StackGAN
 from zoo.stackgan.networks import build_discriminators, build_generator
 from zoo.stackgan.sampler import TextSampler
 from zoo.stackgan.text import shapes_text_fields
 
-FAMILY = Family("stackgan", StackGANConfig, build_generator, StackGAN, TextSampler)
+FAMILY = Family("stackgan", StackGANConfig, build_generator, StackGAN, TextSampler,
+                convert_checkpoint=convert_checkpoint)
 
 # The shapes task (zoo.stackgan.text, training/shapes_data.py): 32 px, a three-branch tree at
 # 8 / 16 / 32 px, captions through a pretrained, frozen GRU encoder.

@@ -58,13 +58,14 @@ def config_fields(state):
 class _Reader:
     """Hands out state_dict tensors by key and remembers which were used."""
 
-    def __init__(self, state):
+    def __init__(self, state, source="checkpoint"):
         self.state = state
+        self.source = source
         self.used = set()
 
     def __call__(self, key):
         if key not in self.state:
-            raise ValueError(f"checkpoint lacks {key!r}")
+            raise ValueError(f"{self.source} lacks {key!r}")
         self.used.add(key)
         return np.asarray(self.state[key], dtype=np.float32)
 
@@ -94,9 +95,11 @@ def nhwc_feature_order(channels):
     return np.arange(2 * 16 * channels).reshape(2, channels, 16).transpose(0, 2, 1).reshape(-1)
 
 
-def load_state_into(generator, state):
-    """Copy the official ``G_NET`` ``state`` into our ``generator``; every tensor must be used."""
-    read = _Reader(state)
+def load_state_into(generator, state, source="checkpoint"):
+    """Copy the official ``G_NET`` ``state`` into our ``generator``; every tensor must be used.
+    Errors (one line, naming ``source``) for a missing tensor, a shape that fits no layer, or a
+    tensor with no place here."""
+    read = _Reader(state, source)
     generator.ca.fc.set_weights([read("ca_net.fc.weight").T, read("ca_net.fc.bias")])
     stage1 = generator.init_stage
     order = nhwc_feature_order(stage1.start_channels)
@@ -117,7 +120,7 @@ def load_state_into(generator, state):
         _conv(head, read, f"img_net{i}.img.0.weight")
     leftover = read.unused()
     if leftover:
-        raise ValueError(f"checkpoint tensors with no place in the generator: {', '.join(leftover[:5])}"
+        raise ValueError(f"{source} has tensors with no place in the generator: {', '.join(leftover[:5])}"
                          + (" ..." if len(leftover) > 5 else ""))
     return generator
 
@@ -128,15 +131,20 @@ def convert_generator(path, config):
     checkpoint's widths."""
     state = read_state_dict(path)
     config = config.replace(**config_fields(state))
-    return load_state_into(build_generator(config), state), config
+    try:
+        generator = load_state_into(build_generator(config), state, Path(path).name)
+    except ValueError as error:  # Keras' shape mismatch names the layer, not the file
+        raise ValueError(f"{Path(path).name}: {str(error).splitlines()[0]}") from None
+    return generator, config
 
 
 def convert_checkpoint(config, path, out_dir):
     """Write ``out_dir/generator.weights.h5`` and ``config.json`` (a directory ``zoo.load`` takes)
-    from the official ``netG_*.pth`` at ``path``; returns ``out_dir``."""
+    from the official ``netG_*.pth`` at ``path`` (the :mod:`zoo.convert` contract); returns the
+    config with the checkpoint's widths."""
     generator, config = convert_generator(path, config)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     generator.save_weights(out_dir / GENERATOR_WEIGHTS)
     config.to_json(out_dir / CONFIG_FILE)
-    return out_dir
+    return config

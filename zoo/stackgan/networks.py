@@ -188,7 +188,8 @@ class StackGenerator(keras.Model):
     def _build_now(self):
         condition = (ops.ones((1, self.config.max_caption_words), "int32") if self.text_encoder is not None
                      else ops.zeros((1, self.config.text_dim)))
-        self.branches(condition, ops.zeros((1, self.config.nz)), ops.zeros((1, self.config.embedding_dim)))
+        # Through __call__, so Keras marks the model built (save_weights/load_weights need it).
+        self([condition, ops.zeros((1, self.config.nz)), ops.zeros((1, self.config.embedding_dim))])
 
     def sentence_embedding(self, condition):
         """The CA input ``(N, text_dim)``: the condition itself, or the frozen encoder's output."""
