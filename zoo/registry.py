@@ -267,9 +267,10 @@ add_spec("msgan_drit_yosemite", "drit", "yosemite", weights=AUTHORS_WEIGHTS,
          official_checkpoint="DRIT-Mode-Seeking/yosemite/01200.pth")
 add_spec("msgan_drit_cat2dog", "drit", "cat2dog", weights=AUTHORS_WEIGHTS,
          official_checkpoint="DRIT-Mode-Seeking/cat2dog/01999.pth")
-add_spec("msgan_stackgan_cub", "stackgan", "cub",
-         weights="the authors' netG_*.pth (github.com/HelenMao/MSGAN) converts: "
-                 "`python -m zoo.convert msgan_stackgan_cub netG.pth --out DIR`")
+# The StackGAN++ file name is the one the official cfg/eval_birds.yml loads (the Drive folder
+# holds G_NET state_dicts as save_model writes them: the moving-average weights).
+add_spec("msgan_stackgan_cub", "stackgan", "cub", weights=AUTHORS_WEIGHTS,
+         official_checkpoint="StackGAN++-Mode-Seeking/netG_210000.pth")
 
 
 def register_family(module):
