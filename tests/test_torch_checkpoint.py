@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from torch_files import CallGlobal, TorchTensor, save
+from torch_files import CallGlobal, StorageView, TorchTensor, save
 from zoo.convert import torch_checkpoint
 
 
@@ -66,6 +66,19 @@ def test_strided_views_share_one_storage(tmp_path, layout):
     np.testing.assert_array_equal(loaded["t"], full.T)
     np.testing.assert_array_equal(loaded["s"], full[1:3, 1:4])
     assert loaded["t"].flags.c_contiguous
+
+
+def test_legacy_storage_views_start_at_their_offset(tmp_path):
+    """PyTorch < 1.6 pickled a view of a larger storage as (root key, root size, view metadata)."""
+    root = np.arange(20, dtype="f4")
+    view = StorageView(root, offset=8, numel=6)
+    path = tmp_path / "view.pth"
+    save(path, {"w": TorchTensor(view, 1, (2, 2), (3, 1)), "whole": TorchTensor(root, 0, (20,), (1,))}, "legacy")
+
+    loaded = torch_checkpoint.load(path)
+
+    np.testing.assert_array_equal(loaded["w"], [[9, 10], [12, 13]])
+    np.testing.assert_array_equal(loaded["whole"], root)
 
 
 @pytest.mark.parametrize("layout", ["legacy", "zip"])

@@ -42,6 +42,14 @@ class CallGlobal:
         return self.func, self.args
 
 
+class StorageView:
+    """A legacy-format storage view: ``numel`` elements of ``root`` from element ``offset``
+    (PyTorch < 1.6 pickled such views with ``view_metadata``)."""
+
+    def __init__(self, root, offset, numel):
+        self.root, self.offset, self.numel = root, offset, numel
+
+
 class TorchTensor:
     """A tensor as torch stores it: a flat ``storage`` (shared by identity), offset, size, stride."""
 
@@ -79,6 +87,11 @@ class _TorchPickler(pickle._Pickler):
     dispatch[collections.OrderedDict] = _save_ordered_dict
 
     def persistent_id(self, obj):
+        if isinstance(obj, StorageView):
+            key = next(k for k, s in self.storages.items() if s is obj.root)
+            view_key = f"{key}.view{obj.offset}"
+            return ("storage", Global("torch", STORAGE_NAMES[obj.root.dtype]), key, "cpu", obj.root.size,
+                    (view_key, obj.offset, obj.numel))
         if isinstance(obj, np.ndarray) and obj.ndim == 1 and any(obj is s for s in self.storages.values()):
             key = next(k for k, s in self.storages.items() if s is obj)
             storage_type = Global("torch", STORAGE_NAMES[obj.dtype])
@@ -92,8 +105,9 @@ def _tensors_to_views(obj, storages):
     if isinstance(obj, np.ndarray):
         obj = TorchTensor.of(obj)
     if isinstance(obj, TorchTensor):
-        if not any(obj.storage is s for s in storages.values()):
-            storages[str(len(storages) + 94000000000000)] = obj.storage
+        root = obj.storage.root if isinstance(obj.storage, StorageView) else obj.storage
+        if not any(root is s for s in storages.values()):
+            storages[str(len(storages) + 94000000000000)] = root
         return obj
     if isinstance(obj, collections.OrderedDict):
         copy = collections.OrderedDict((k, _tensors_to_views(v, storages)) for k, v in obj.items())
