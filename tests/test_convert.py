@@ -58,6 +58,15 @@ def _relative(ours, official):
     return abs(float(ours) / float(official) - 1.0)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _full_float32():
+    """Parity is float32 against float32: no TensorFloat-32 matmuls (10-bit mantissa) on GPUs that have them."""
+    enabled = tf.config.experimental.tensor_float_32_execution_enabled()
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    yield
+    tf.config.experimental.enable_tensor_float_32_execution(enabled)
+
+
 # -- forward parity on the official fixtures -------------------------------------------------------
 @pytest.fixture(scope="module")
 def dcgan_official():
