@@ -19,13 +19,10 @@ the random dimensions, to compare restarts (``--n-init``) with seed-to-seed vari
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from zoo.metrics.ndb import DEFAULT_N_INIT  # noqa: E402
+from zoo.metrics.ndb import DEFAULT_N_INIT
 
 
 def blobs(count, size, modes, seed):

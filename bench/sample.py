@@ -22,14 +22,11 @@ in the same run, interleaved with the paths, on the same threads.
 """
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def layer_flops(layer):

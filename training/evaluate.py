@@ -41,13 +41,11 @@ import shlex
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from training import evaluation  # noqa: E402  (lazy: TensorFlow loads when a protocol is built)
-from training.evaluation.presets import PRESETS  # noqa: E402
-from zoo.cards import write_section  # noqa: E402
-from zoo.machine import machine_line  # noqa: E402
-from zoo.metrics.ndb import DEFAULT_N_INIT  # noqa: E402
+from training import evaluation  # lazy: TensorFlow loads when a protocol is built
+from training.evaluation.presets import PRESETS
+from zoo.cards import write_section
+from zoo.machine import machine_line
+from zoo.metrics.ndb import DEFAULT_N_INIT
 
 
 def parse_args(argv=None):

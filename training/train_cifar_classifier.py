@@ -24,7 +24,6 @@ from pathlib import Path
 import keras
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "saved_models" / "cifar10_classifier"

@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "saved_models" / "digits_classifier"
 MODEL_FILE = "model.keras"
