@@ -15,7 +15,9 @@ def test_grammar_and_split():
     captions = all_captions()
     assert len(captions) == len({c.text for c in captions}) == 360
     train, test = caption_split("train"), caption_split("test")
-    assert len(test) == 36 and not {c.text for c in train} & {c.text for c in test}
+    assert len(test) == 33 and not {c.text for c in train} & {c.text for c in test}
+    assert {c.position for c in test} == {None, "left", "right", "top", "bottom"}  # held out: every value
+    assert {c.size for c in test} == {None, "small", "big"} and {c.count for c in test} == {1, 2}
     assert Caption(2, "blue", "square", position="left").text == "two blue squares on the left"
     assert Caption(1, "green", "triangle", size="big").text == "a big green triangle"
     assert all(set(c.text.split()) <= set(VOCABULARY) for c in captions)
