@@ -1,5 +1,6 @@
 import collections
 import os
+import struct
 import zipfile
 from pathlib import Path
 
@@ -111,6 +112,33 @@ def test_truncated_files_are_one_line_errors(tmp_path, layout):
         with pytest.raises(ValueError, match="short.pth") as error:
             torch_checkpoint.load(short)
         assert "\n" not in str(error.value)
+
+
+def _forge_numel(data, numel=10 ** 12):
+    """Replace the element count pickled right after the first 'cpu' location (BININT1) by ``numel``."""
+    marker = b"X\x03\x00\x00\x00cpuq"
+    start = data.index(marker) + len(marker) + 1  # past the BINPUT memo index
+    assert data[start:start + 1] == b"K"
+    return data[:start] + b"\x8a\x06" + numel.to_bytes(6, "little", signed=True) + data[start + 2:]
+
+
+@pytest.mark.parametrize("layout", ["legacy", "zip"])
+def test_a_forged_element_count_is_refused_before_reading(tmp_path, layout):
+    """A storage id claiming 10^12 elements is refused from the file's own sizes."""
+    path = tmp_path / "forged.pth"
+    save(path, {"w": np.ones(4, "f4")}, layout)
+    if layout == "legacy":  # the count before the raw bytes too, so the two agree
+        raw = struct.pack("<q", 4) + np.ones(4, "f4").tobytes()
+        data = _forge_numel(path.read_bytes())
+        path.write_bytes(data.replace(raw, struct.pack("<q", 10 ** 12) + raw[8:]))
+    else:
+        with zipfile.ZipFile(path) as source:
+            records = {name: source.read(name) for name in source.namelist()}
+        with zipfile.ZipFile(path, "w") as target:
+            for name, payload in records.items():
+                target.writestr(name, _forge_numel(payload) if name.endswith("data.pkl") else payload)
+    with pytest.raises(ValueError, match=r"forged\.pth.*needs (4000000000000|4e12)"):
+        torch_checkpoint.load(path)
 
 
 def test_a_zip_without_its_storage_record_names_it(tmp_path):

@@ -215,8 +215,20 @@ def _load_zip(path, source_name):
             record = f"{prefix}data/{key}"
             if record not in names:
                 raise ValueError(f"storage record '{record}' is missing from {source_name}")
+            expected = storage.numel * storage.storage_type.dtype.itemsize
+            if archive.getinfo(record).file_size != expected:  # checked before reading: no zip bombs
+                raise ValueError(f"{source_name}: storage record '{record}' holds "
+                                 f"{archive.getinfo(record).file_size} bytes, its tensor needs {expected}")
             storage.array = _storage_array(archive.read(record), storage, byteorder, source_name)
     return obj, storages
+
+
+def _remaining(stream):
+    """Bytes left in a seekable binary stream."""
+    here = stream.tell()
+    end = stream.seek(0, 2)
+    stream.seek(here)
+    return end - here
 
 
 def _load_legacy(stream, source_name):
@@ -244,7 +256,11 @@ def _load_legacy(stream, source_name):
         numel = struct.unpack(count_format, header)[0]
         if numel != storage.numel:
             raise ValueError(f"{source_name}: storage '{key}' holds {numel} elements, its id says {storage.numel}")
-        raw = stream.read(numel * storage.storage_type.dtype.itemsize)
+        size = numel * storage.storage_type.dtype.itemsize
+        if size > _remaining(stream):  # checked before reading: a forged count allocates nothing
+            raise ValueError(f"{source_name} is truncated: storage '{key}' needs {size} bytes, "
+                             f"{_remaining(stream)} remain")
+        raw = stream.read(size)
         storage.array = _storage_array(raw, storage, byteorder, source_name)
     return obj, storages
 
