@@ -7,6 +7,10 @@ Architecture of the official DCGAN-Mode-Seeking code (CIFAR-10, 32x32, d = 128):
 * D: ``concat(image, one_hot tiled over the image)`` -> Conv 4x4/2 (d, no norm)
   -> Conv 4x4/2 (2d) -> Conv 4x4/2 (4d) (batch norm, LeakyReLU 0.2) -> Conv 4x4 valid -> logit.
 
+Batch norms are PyTorch's (eps 1e-5, momentum 0.1, i.e. Keras momentum 0.9: ``config.bn_epsilon``,
+``config.bn_momentum``), so the official checkpoint's running statistics give its outputs
+(``zoo.dcgan.convert``).
+
 The number of up/down-sampling stages follows ``image_size`` (``log2(size / 4)``), so the
 same family serves 8x8 digits (one stage) and 32x32 CIFAR-10 (three).
 """
