@@ -230,6 +230,15 @@ def test_sampler_bad_captions_are_one_line_errors(text_sampler, caption, message
     assert "\n" not in str(error.value)
 
 
+def test_sampler_needs_captions_as_strings(text_sampler):
+    with pytest.raises(ValueError, match="give a caption"):
+        text_sampler.sample(7, 2)
+    with pytest.raises(ValueError, match="no captions"):
+        text_sampler.sample([], 2)
+    with pytest.raises(ValueError, match="num_samples"):
+        text_sampler.sample("a red circle", 0)
+
+
 def test_sampler_unknown_words_are_dropped_with_a_warning(text_sampler):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -79,7 +79,9 @@ class TextSampler:
         Returns ``(array (N, ...), single)``."""
         if self.tokenizer is not None:
             single = isinstance(condition, str)
-            captions = [condition] if single else list(condition) if not isinstance(condition, np.ndarray) else condition.tolist()
+            if not single and not isinstance(condition, (list, tuple, np.ndarray)):
+                raise ValueError(f"give a caption (str) or a list of captions, got {type(condition).__name__}")
+            captions = [condition] if single else list(condition)
             if not captions:
                 raise ValueError("no captions given")
             return self.tokenizer(captions), single
