@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.metrics.lpips import check_weights, conv_keys
+
 # The official package's input normalization (lpips.ScalingLayer), fixed constants.
 SCALING_SHIFT = np.array([-0.030, -0.088, -0.188], np.float32).reshape(1, 3, 1, 1)
 SCALING_SCALE = np.array([0.458, 0.448, 0.450], np.float32).reshape(1, 3, 1, 1)
@@ -35,8 +37,6 @@ def lpips_state_dict(net, backbone_features, heads):
         ``{key: float32 array}`` with ``net.slice<s>.<i>.*``, ``lin<l>.model.1.weight`` and
         ``scaling_layer.shift/scale``: what ``zoo.metrics.LPIPS(weights=...)`` reads.
     """
-    from zoo.metrics.lpips import check_weights, conv_keys
-
     features = {k.removeprefix("features."): np.asarray(v, np.float32) for k, v in backbone_features.items()}
     state = {"scaling_layer.shift": SCALING_SHIFT, "scaling_layer.scale": SCALING_SCALE}
     for key in conv_keys(net):

@@ -23,7 +23,11 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
+from keras import layers
 
+from training.data import AUTOTUNE, DataError, check_image_sizes, list_image_folder, scale_image, tfds_dataset
+from zoo.machine import machine_line, set_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "saved_models" / "cifar10_classifier"
@@ -42,8 +46,6 @@ def build_classifier(widths=(24, 48, 96), feature_dim=128, seed=0):
     Each stage is two 3x3 conv + BN + ReLU; max pooling between stages, global average pooling
     after the last, then a ReLU dense layer ``features`` (``feature_dim``) and the softmax head.
     """
-    from keras import layers
-
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="image")
     x = inputs
@@ -63,8 +65,6 @@ def build_classifier(widths=(24, 48, 96), feature_dim=128, seed=0):
 
 def multiply_adds(model):
     """Multiply-adds of one forward pass of one image through the Conv2D and Dense layers."""
-    from keras import layers
-
     total = 0
     for layer in model.layers:
         if isinstance(layer, layers.Conv2D):
@@ -85,10 +85,6 @@ def folder_split(data_dir, split, limit=None, seed=0):
     first folders), so smoke runs need not decode all 50,000 images. The decode is written here
     rather than through ``training.data.image_folder_dataset`` because that one takes no subset.
     """
-    import tensorflow as tf
-
-    from training.data import AUTOTUNE, DataError, check_image_sizes, list_image_folder
-
     split_dir = Path(data_dir) / split
     if not split_dir.is_dir():
         raise DataError(f"no '{split}' folder in data directory {data_dir} "
@@ -110,8 +106,6 @@ def folder_split(data_dir, split, limit=None, seed=0):
 
 def load_split(data_dir, split, limit=None, seed=0):
     """The split from an image-folder tree, or from ``tfds.load("cifar10")`` without ``data_dir``."""
-    from training.data import tfds_dataset
-
     if data_dir is not None:
         return folder_split(data_dir, split, limit, seed)
     dataset, count, class_names = tfds_dataset("cifar10", split)
@@ -122,8 +116,6 @@ def load_split(data_dir, split, limit=None, seed=0):
 
 def augment(image, label):
     """Random crop of the 4-pixel zero-padded image, random horizontal flip (uint8 in and out)."""
-    import tensorflow as tf
-
     padded = tf.pad(image, [[4, 4], [4, 4], [0, 0]])
     image = tf.image.random_crop(padded, [IMAGE_SIZE, IMAGE_SIZE, 3])
     return tf.image.random_flip_left_right(image), label
@@ -131,10 +123,6 @@ def augment(image, label):
 
 def pipeline(dataset, count, batch_size, train, seed=0):
     """Cache the decoded uint8 images, then (train) shuffle + augment, batch, scale to [-1, 1], prefetch."""
-    import tensorflow as tf
-
-    from training.data import AUTOTUNE, scale_image
-
     dataset = dataset.cache()
     if train:
         dataset = dataset.shuffle(count, seed=seed, reshuffle_each_iteration=True)
@@ -164,8 +152,6 @@ def compile_classifier(model, steps, peak_lr=0.1, weight_decay=5e-4, label_smoot
 
 
 def one_hot(dataset):
-    import tensorflow as tf
-
     return dataset.map(lambda x, y: (x, tf.one_hot(y, NUM_CLASSES)))
 
 
@@ -267,11 +253,6 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    import tensorflow as tf
-
-    from training.data import DataError
-    from zoo.machine import machine_line, set_threads
-
     widths = args.widths
     if args.threads and not set_threads(args.threads, inter_op=True):
         print(f"train_cifar_classifier.py: note: TensorFlow is already running; --threads {args.threads} ignored",

@@ -7,6 +7,9 @@ a classifier trained on the real data, since Inception features of 8x8 digits me
 Data: ``load_digits`` (1,797 images, [-1, 1] as the generators produce them), a stratified
 80/20 split with a fixed seed; the held-out accuracy is measured on the 20% and written to the
 model card.
+
+Keras, TensorFlow and scikit-learn are imported inside the functions: ``--help`` and a bad flag
+answer before TensorFlow loads.
 """
 import argparse
 import json

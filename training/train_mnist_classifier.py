@@ -6,6 +6,9 @@ Only the MNIST test set (10,000 digits) is available offline. :func:`zoo.lab.sta
 splits it with a fixed seed: the classifier trains on the "classifier" half, and its accuracy is
 measured on the "gan" half, which it never sees and which is exactly the set of digits the Stacked
 MNIST GANs learn from. Inputs are 28x28x1 in [-1, 1], the range of the generators' channels.
+
+Keras and TensorFlow are imported inside the functions: ``--help`` and a bad flag answer before
+TensorFlow loads.
 """
 import argparse
 import json

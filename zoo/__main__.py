@@ -123,6 +123,7 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print the full specs as JSON")
     args = parser.parse_args(argv)
 
+    # After parsing: the registry builds the families (Keras, TensorFlow), --help need not wait for that.
     from zoo.registry import list_models
 
     entries = list_models(family=args.family, dataset=args.dataset, pattern=args.pattern,
