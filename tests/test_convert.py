@@ -150,6 +150,10 @@ def _step_losses(model, batch, z1, z2):
 def test_dcgan_train_step_gives_the_official_losses_for_three_steps(dcgan_official):
     gan, config, _, ref = dcgan_official
     model = _replaying(_DCGANWithOfficialNoise, gan, config, len(ref["step0_x"]))
+    # The official Adam(weight_decay=1e-4) is L2 added to the gradient (ConditionalGAN.apply_update,
+    # tests/test_base.py), not Keras' decoupled weight_decay; three steps cannot resolve it (5e-4).
+    assert model.weight_decay == pytest.approx(1e-4)
+    assert model.g_optimizer.weight_decay is None and model.d_optimizer.weight_decay is None
     for step in range(3):
         one_hot = np.eye(config.num_classes, dtype=np.float32)[ref[f"step{step}_label"]]
         logs = _step_losses(model, (one_hot, _nhwc(ref[f"step{step}_x"])),
