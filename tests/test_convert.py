@@ -398,20 +398,22 @@ def test_pix2pix_cli_with_the_discriminator(tmp_path):
 
 def test_pix2pix_files_from_old_torch_or_data_parallel_convert_alike(tmp_path):
     """A legacy-format copy of 400_net_G.pth with a ``module.`` prefix (nn.DataParallel) and the
-    instance-norm running statistics PyTorch < 0.4 saved gives the same generator."""
+    instance-norm running statistics PyTorch < 0.4 saved gives the same generator (CLI, G only)."""
     folder = _official("pix2pix")
     state = torch_checkpoint.load(folder / "400_net_G.pth")
     old_style = {f"module.{key}": value for key, value in state.items()}
     old_style["module.model.submodule.down.2.running_mean"] = np.zeros(32, np.float32)
     old_style["module.model.submodule.down.2.running_var"] = np.ones(32, np.float32)
     save(tmp_path / "400_net_G.pth", old_style, "legacy")
-    config = get_config("msgan_pix2pix_maps")
 
-    converted, _ = pix2pix_convert.convert_generator(config, tmp_path / "400_net_G.pth")
-    reference, _ = pix2pix_convert.convert_generator(config, folder / "400_net_G.pth")
+    out = convert("msgan_pix2pix_facades", tmp_path / "400_net_G.pth", tmp_path / "facades")
+    reference, _ = pix2pix_convert.convert_generator(get_config("msgan_pix2pix_facades"), folder / "400_net_G.pth")
 
+    converted = zoo.load("msgan_pix2pix_facades", weights=out).generator
     for ours, expected in zip(converted.get_weights(), reference.get_weights()):
         np.testing.assert_array_equal(ours, expected)
+    assert not (out / "discriminator.weights.h5").exists() and not (out / "checkpoints").exists()
+    assert "torch legacy format" in (out / "README.md").read_text()
 
 
 # -- registry ---------------------------------------------------------------------------------------
