@@ -363,6 +363,7 @@ def test_truncated_file_another_family_and_usage_errors(small_dcgan, tmp_path, c
         (["dcgan_cifar10", str(path)], "dcgan_cifar10: no released checkpoint"),
         (["msgan_dcgan_cifar10", str(tmp_path / "none.pth")], "checkpoint file not found"),
         (["msgan_dcgan_cifar10", str(path), "--out", str(tmp_path / "taken")], "exists and is not empty"),
+        (["msgan_dcgan_cifar10", str(path), "--out", str(tmp_path / "taken" / "file" / "out")], "file"),
     ]
     for args, expected in cases:
         argv = args if "--out" in args else [*args, "--out", str(tmp_path / "out")]
