@@ -210,7 +210,7 @@ def main(argv=None):
     except (KeyError, ValueError) as error:
         fail(str(error.args[0]) if error.args else type(error).__name__)
     except OSError as error:  # an unwritable --out, a full disk
-        fail(f"{error.strerror or type(error).__name__}: {error.filename or args.out}")
+        fail(f"cannot write {args.out}: {error.strerror or type(error).__name__} ({error.filename})")
     print(f"wrote {out}/ (generator.weights.h5, config.json, README.md"
           + (", discriminator.weights.h5, checkpoints/" if (out / "checkpoints").is_dir() else "") + ")")
     return out
