@@ -88,3 +88,16 @@ def test_a_generator_that_ignores_its_input_fails_the_check():
     assert ratio < THRESHOLD
     assert ratio == pytest.approx(1.0, abs=0.05)
     assert photo_vs_noise(samples)["across_inputs"] < 1e-6
+
+
+def test_paired_eval_reports_fidelity_and_photo_vs_noise():
+    from training.evaluation.paired import evaluate, table
+
+    targets = np.stack([np.full((4, 4, 3), v, np.float32) for v in (-0.5, 0.0, 0.5)])
+    shift = 0.05 * np.arange(3, dtype=np.float32)[None, :, None, None, None]
+    following = targets[:, None] + shift                          # 3 inputs x 3 z, near their own target
+    ignoring = np.broadcast_to(shift, following.shape).copy()     # the same output for every input
+    good, bad = evaluate(following, targets), evaluate(ignoring, targets)
+    assert good["fidelity_ratio"] > 3 and good["across_inputs_l1"] > good["across_z_l1"]
+    assert bad["fidelity_ratio"] == pytest.approx(1.0, abs=0.2) and bad["across_inputs_l1"] == 0
+    assert "fidelity ratio" in table(["good", "bad"], [good, bad]).splitlines()[0]
