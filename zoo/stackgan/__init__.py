@@ -4,6 +4,16 @@ The folder holds the family whole: ``config`` (the official ``birds_3stages`` de
 ``networks`` (conditioning augmentation, the tree generator, one discriminator per branch),
 ``model`` (the trainable GAN and its ``train_step``), ``sampler``, ``text`` (the shapes task's
 captions and caption encoder) and ``convert`` (the official ``netG_*.pth`` into our generator).
+
+Zoo names: ``msgan_stackgan_cub`` (official ``birds_3stages``; sentence embeddings in, the
+authors' checkpoint converts with ``python -m zoo.convert``) and ``msgan_stackgan_shapes`` (the
+captioned shapes task, raw captions in), each with its ``lambda_ms = 0`` twin::
+
+    python training/fit.py --model msgan_stackgan_shapes --seed 0 --out runs/msgan_stackgan_shapes
+    python training/fit.py --model stackgan_shapes --seed 0 --out runs/stackgan_shapes
+    python training/shapes_classifier.py --score runs/msgan_stackgan_shapes runs/stackgan_shapes
+
+    zoo.load("msgan_stackgan_shapes", weights="runs/msgan_stackgan_shapes").sample("a big green triangle", 8, seed=0)
 """
 from zoo.family import Family
 from zoo.stackgan.config import StackGANConfig
