@@ -81,3 +81,9 @@ def test_readme_python_block_runs(line, code, reason, workdir, monkeypatch):
         pytest.skip(f"README.md line {line}: {reason}")
     monkeypatch.chdir(workdir)
     exec(compile(code, f"README.md:{line}", "exec"), {"__name__": "__readme__"})
+
+
+def test_readme_links_point_at_files_of_the_repository():
+    links = re.findall(r"\]\(([^)\s]+)\)", README.read_text(encoding="utf-8"))
+    local = [link.split("#")[0] for link in links if not link.startswith(("http://", "https://", "#"))]
+    assert local and [link for link in local if not (ROOT / link).exists()] == []
