@@ -75,6 +75,9 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (NOTES: 2)")
     parser.add_argument("--lambda-ms", type=float, default=1.0)
+    parser.add_argument("--serve", action="store_true",
+                        help="after the warm-up, read a step count per stdin line and answer each with one JSON "
+                             "line of step times (bench/train_step.py --official interleaves its rounds this way)")
     args = parser.parse_args(argv)
     try:
         import torch
@@ -112,11 +115,9 @@ def main(argv=None):
 
     for _ in range(args.warmup):
         step()
-    times = []
-    for _ in range(args.steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
+    if args.serve:
+        return serve(step, torch)
+    times = timed(step, args.steps)
     step_s = statistics.median(times)
     flags = sorted({f for line in open("/proc/cpuinfo") if line.startswith("flags")
                     for f in line.split(":", 1)[1].split() if f in ("avx2", "fma", "avx512f", "avx512_bf16")})
@@ -129,6 +130,24 @@ def main(argv=None):
         "cpu": platform.processor() or platform.machine(), "cpu_flags": flags,
         "load_avg_1min": round(os.getloadavg()[0], 2),
     }))
+
+
+def timed(step, steps):
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def serve(step, torch):
+    """One JSON line of step times per stdin line holding a step count; ends at EOF."""
+    import sys
+
+    print(json.dumps({"ready": True, "torch": torch.__version__}), flush=True)
+    for line in sys.stdin:
+        print(json.dumps({"step_s": timed(step, int(line))}), flush=True)
 
 
 if __name__ == "__main__":

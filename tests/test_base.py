@@ -42,3 +42,31 @@ def test_weight_decay_is_the_same_under_every_policy(policy, gradient):
         assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
         assert float(gan.g_optimizer.dynamic_scale) > 1  # the scaling was really in effect
     np.testing.assert_allclose(weight, 1.0 - (gradient + 0.1), rtol=1e-6)
+
+
+def test_mixed_bfloat16_computes_in_bfloat16_but_keeps_losses_ms_and_weights_float32():
+    # Where precision matters stays float32: variables and their updates (mixed policy), the
+    # networks' last layers (images, logits), the adversarial losses, the MS ratio and its
+    # reciprocal, and batch norm's statistics (Keras casts them up).
+    from zoo.dcgan import DCGAN, DCGANConfig
+    from zoo.losses import mode_seeking_loss
+
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    config = DCGANConfig(name="tiny", dataset="digits", image_size=8, channels=1, d=8, nz=4, seed=3,
+                         class_names=tuple("abcdefghij"))
+    gan = DCGAN(config)
+    gan.compile()
+    rng = np.random.default_rng(0)
+    condition = tf.constant(np.eye(10, dtype=np.float32)[rng.integers(0, 10, 6)])
+    real = tf.constant(rng.uniform(-1, 1, (6, 8, 8, 1)).astype(np.float32))
+    hidden = [layer for layer in gan.generator.layers if "conv" in layer.name.lower()]
+    assert hidden and all(layer.compute_dtype == "bfloat16" for layer in hidden[:-1])
+    fake1, fake2, z1, z2 = gan.generate_pair(condition)
+    assert fake1.dtype == "float32" and z1.dtype == "float32"
+    assert gan.discriminator([real, condition]).dtype == "float32"
+    assert gan.discriminator_loss(condition, real, fake1, fake2).dtype == "float32"
+    assert mode_seeking_loss(fake1, fake2, z1, z2).dtype == "float32"
+    assert all(v.dtype == "float32" for v in gan.generator.weights + gan.discriminator.weights)
+    logs = gan.train_on_batch(condition, real, return_dict=True)
+    assert all(np.isfinite(v) for v in logs.values())
+    assert all(v.dtype == "float32" for v in gan.g_optimizer.variables if v.dtype.startswith("float"))

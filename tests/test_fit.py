@@ -1,4 +1,6 @@
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -165,3 +167,131 @@ def test_keep_every_writes_loadable_generators_of_those_epochs(tmp_path):
     assert sorted(p.name for p in (out / "epochs").iterdir()) == ["epoch_002", "epoch_004"]
     resumed, final = zoo.load(str(out / "epochs" / "epoch_004")), zoo.load(str(out))
     np.testing.assert_array_equal(resumed.sample(3, 4, seed=0), final.sample(3, 4, seed=0))
+
+
+# -- training path (training/fastpath.py) and numerics that fail loudly ------------------------
+@pytest.mark.parametrize("argv, message", [
+    (["--lambda-ms", "nan"], "--lambda-ms must be >= 0 and finite, got nan"),
+    (["--lambda-ms", "inf"], "--lambda-ms must be >= 0 and finite, got inf"),
+    (["--set", "learning_rate=nan"], "learning_rate must be a finite number, got nan"),
+    (["--set", "learning_rate=-Infinity"], "learning_rate must be a finite number, got -inf"),
+    (["--set", "learning_rate=0"], "learning_rate must be > 0"),
+    (["--set", "weight_decay=-1"], "weight_decay must be >= 0"),
+    (["--set", "learning_rate=fast"], "learning_rate must be a number"),
+])
+def test_numbers_that_cannot_train_are_one_line_errors_before_anything_is_written(tmp_path, capsys, argv, message):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        fit.main(["--out", str(out), *TINY_ARGS, *argv])
+    err = capsys.readouterr().err.strip()
+    assert exit_info.value.code == 2 and message in err and len(err.splitlines()) == 1, err
+    assert not out.exists()
+
+
+def test_an_unwritable_out_is_a_one_line_error_before_anything_is_written(tmp_path, capsys):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    for out, message in ((a_file / "run", f"{a_file} is not a directory"),
+                         (a_file, f"{a_file} is not a directory"),
+                         (Path("/sys/msgan_run"), "cannot write in /sys")):
+        if out.parts[1] == "sys" and os.access("/sys", os.W_OK) and _can_create_in("/sys"):
+            continue  # not a read-only /sys here
+        with pytest.raises(SystemExit) as exit_info:
+            fit.main(["--out", str(out), *TINY_ARGS])
+        err = capsys.readouterr().err.strip()
+        assert exit_info.value.code == 2 and message in err and len(err.splitlines()) == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
+
+
+def _can_create_in(directory):
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            return True
+    except OSError:
+        return False
+
+
+def test_history_and_card_record_the_training_path_and_why(trained):
+    from training.fastpath import choose_path
+
+    expected = choose_path("auto", "auto")
+    records = [json.loads(line) for line in (trained / "history.jsonl").read_text().splitlines()]
+    for record in records:  # the fixture's run may have been resumed by another test
+        assert record["mixed_precision"] == expected.precision and record["jit_compile"] == expected.jit_compile
+    assert records[0]["path_reason"] == expected.record()["path_reason"]
+    card = (trained / "README.md").read_text()
+    xla = "on" if expected.jit_compile else "off"
+    assert f"| training path | {expected.precision}, XLA {xla} ({records[-1]['path_reason']}) |" in card
+    assert "jit_compile" not in card.split("| last epoch |")[1].split("\n")[0]  # not a "loss"
+
+
+def test_the_policy_is_set_before_the_model_is_built_and_resume_keeps_it(tmp_path, monkeypatch):
+    import zoo.registry
+
+    built = []
+    original = zoo.registry.get_family
+
+    def recording_family(name):
+        family = original(name)
+
+        def gan_class(config):
+            built.append(family.gan_class(config))
+            return built[-1]
+        return type("Recorded", (), {"gan_class": staticmethod(gan_class)})
+
+    monkeypatch.setattr(zoo.registry, "get_family", recording_family)
+    out = tmp_path / "run"
+    fit.main(["--out", str(out), *TINY_ARGS, "--mixed-precision", "mixed_bfloat16", "--jit-compile", "off"])
+    conv = [layer for layer in built[-1].generator.layers if layer.weights][0]
+    assert conv.compute_dtype == "bfloat16" and conv.variable_dtype == "float32"
+    # auto on resume: the run's own precision (history.jsonl), not this machine's choice.
+    fit.main(["--out", str(out), "--resume", *TINY_ARGS[:-2], "--epochs", "2", "--verbose", "0"])
+    records = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+    assert [r["mixed_precision"] for r in records] == ["mixed_bfloat16", "mixed_bfloat16"]
+    assert "resumed run" in records[1]["path_reason"] and "given" in records[0]["path_reason"]
+    conv = [layer for layer in built[-1].generator.layers if layer.weights][0]
+    assert conv.compute_dtype == "bfloat16"
+
+
+def test_a_run_whose_losses_become_nan_stops_keeps_the_good_checkpoint_and_publishes_nothing(
+        tmp_path, capsys, monkeypatch):
+    import tensorflow as tf
+
+    import training.tasks
+
+    real_task_for = training.tasks.task_for
+
+    class PoisonedTask:
+        """Epoch 1: 4 good batches; then batches whose images are NaN."""
+
+        def __init__(self, task):
+            self.task = task
+
+        def training_data(self, config, data_dir=None, limit=None):
+            good, count = self.task.training_data(config, data_dir, limit=limit)
+            bad = good.map(lambda c, x: (c, x * tf.constant(float("nan"))))
+            return good.take(4).concatenate(bad.take(4)), count
+
+        def grid_conditions(self, config, data_dir=None):
+            return self.task.grid_conditions(config, data_dir)
+
+    monkeypatch.setattr(training.tasks, "task_for", lambda config: PoisonedTask(real_task_for(config)))
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as exit_info:
+        fit.main(["--out", str(out), "--limit", "64", "--batch-size", "16", "--steps-per-epoch", "4",
+                  "--epochs", "3", "--verbose", "0"])
+    err = capsys.readouterr().err.strip()
+    assert exit_info.value.code == 1 and len(err.splitlines()) == 1, err
+    assert "non-finite loss (" in err and "d_loss=nan" in err and "at epoch 2, step 1" in err
+    assert f"{out / 'checkpoints'} keeps epoch 1" in err and "no weights or card written" in err
+    assert sorted(p.name for p in (out / "checkpoints").glob("*.index")) == ["ckpt-1.index"]
+    assert not (out / "generator.weights.h5").exists() and not (out / "README.md").exists()
+    assert not (out / "config.json").exists() and not (out / "samples" / "epoch_002.png").exists()
+    assert [json.loads(line)["epoch"] for line in (out / "history.jsonl").read_text().splitlines()] == [1]
+    # The kept checkpoint is good: the run resumes from it once the data is fixed.
+    monkeypatch.setattr(training.tasks, "task_for", real_task_for)
+    fit.main(["--out", str(out), "--resume", "--limit", "64", "--batch-size", "16", "--steps-per-epoch", "4",
+              "--epochs", "2", "--verbose", "0"])
+    assert np.isfinite(zoo.load(str(out)).sample(3, 2, seed=0).astype(np.float32)).all()

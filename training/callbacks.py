@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from training.grids import save_grid
+from training.numerics import NonFiniteTraining, non_finite_items
 from zoo.sampling import to_uint8
 
 
@@ -59,6 +60,36 @@ class SampleGrid(keras.callbacks.Callback):
         if inputs.shape[-1] == 1:  # a grayscale input beside colour outputs
             return np.repeat(inputs, image_shape[-1], axis=-1)
         return None
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Raise :class:`training.numerics.NonFiniteTraining` on the first NaN/inf loss or weight.
+
+    Losses: the logs after every batch (the epoch's running means, so the first non-finite one
+    is the step whose loss was). Weights of G and D: at the end of every epoch, since a
+    non-finite update on an epoch's last step leaves finite logs. Raising, not ``stop_training``
+    (after which Keras still ends the epoch and runs every ``on_epoch_end``), keeps the callbacks
+    after this one from checkpointing or publishing the broken state: put it first.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = non_finite_items(logs)
+        if bad:
+            what = "loss (" + ", ".join(f"{k}={v}" for k, v in sorted(bad.items())) + ")"
+            raise NonFiniteTraining(self.epoch, batch + 1, what)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for network in (self.model.generator, self.model.discriminator):
+            for variable in network.weights:
+                if not np.all(np.isfinite(keras.ops.convert_to_numpy(variable.value))):
+                    raise NonFiniteTraining(self.epoch, None, f"weight {variable.path}")
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):
@@ -159,14 +190,18 @@ class EpochWallTime(keras.callbacks.Callback):
 
 
 class History(keras.callbacks.Callback):
-    """Append each epoch's logs to a JSON-lines file (survives resumes, unlike ``History``)."""
+    """Append each epoch's logs to a JSON-lines file (survives resumes, unlike ``History``).
 
-    def __init__(self, path):
+    ``fields``: facts of the run added to every record (``fit.py``: the training path).
+    """
+
+    def __init__(self, path, fields=None):
         super().__init__()
         self.path = Path(path)
+        self.fields = dict(fields or {})
 
     def on_epoch_end(self, epoch, logs=None):
-        record = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
+        record = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}, **self.fields}
         # A run killed mid-write leaves half a line: start this record on a line of its own.
         broken = self.path.is_file() and self.path.stat().st_size and not self.path.read_bytes().endswith(b"\n")
         with self.path.open("a") as f:

@@ -12,7 +12,8 @@ def training_card(config, run):
         config: the model's config dataclass.
         run: dict with ``command``, ``epochs``, ``steps``, ``examples``, ``wall_time_s``,
             ``machine`` (a line), ``final_logs`` (dict), ``grid`` (file name or None) and
-            optionally ``curves`` (the training-curves PNG's file name).
+            optionally ``curves`` (the training-curves PNG's file name) and ``training_path``
+            (precision, XLA and why: ``training.fastpath.TrainingPath.line()``).
     """
     baseline = config.lambda_ms == 0
     kind = "baseline (lambda_ms = 0, no mode seeking term)" if baseline else f"MSGAN (lambda_ms = {config.lambda_ms})"
@@ -39,7 +40,7 @@ CVPR 2019 (arXiv:1903.05628).
 | epochs | {run['epochs']} ({run['steps']} generator steps, batch {config.batch_size}{_passes(run)}) |
 | wall time | {run['wall_time_s'] / 60:.1f} min (the finished epochs, summed over resumed processes) |
 | machine | {run['machine']} |
-| last epoch | {logs} |
+{_training_path_row(run)}| last epoch | {logs} |
 
 ## Config
 
@@ -63,6 +64,11 @@ def replace_section(card_path, key, body):
     pattern = re.compile(rf"<!-- {re.escape(key)}:start -->.*?<!-- {re.escape(key)}:end -->", re.S)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)
+
+
+def _training_path_row(run):
+    """The ``| training path | ... |`` row (precision, XLA and why) when the run recorded one."""
+    return f"| training path | {run['training_path']} |\n" if run.get("training_path") else ""
 
 
 def _passes(run):

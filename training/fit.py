@@ -10,20 +10,36 @@ minutes). Every run writes into ``--out``:
   two are kept);
 * ``epochs/epoch_NNN/`` - with ``--keep-every N``, the generator of every N-th epoch (a directory
   ``zoo.load`` and ``evaluate.py --model`` take);
-* ``history.jsonl`` - the epoch metrics; ``wall_time_s`` - the finished epochs' wall time, summed
+* ``history.jsonl`` - the epoch metrics and the training path (``mixed_precision``,
+  ``jit_compile``, ``path_reason``); ``wall_time_s`` - the finished epochs' wall time, summed
   over resumed processes;
 * at the end ``generator.weights.h5``, ``config.json``, ``curves.png`` (the history drawn) and a
   model card ``README.md``.
+
+``--mixed-precision auto`` and ``--jit-compile auto`` (the defaults) take the fastest correct
+path measured for this machine (``training/fastpath.py`` states the rule and its measurements):
+bfloat16 on CPUs with ``avx512_bf16``/AMX, float16 with loss scaling on GPUs >= sm_70, XLA where
+it measured faster. A resumed run keeps the precision its ``history.jsonl`` names (a run
+from before that record resumes with ``auto``'s choice for this machine).
+
+Numbers that cannot train (``--lambda-ms nan``, ``--set learning_rate=nan``) and an unwritable
+``--out`` are one-line errors before anything is written. A run whose losses or weights become
+NaN or infinite stops with a one-line error naming the epoch and step (exit status 1); its last
+checkpoint is the last good epoch, and no weights or card are written.
 """
 import argparse
+import dataclasses
 import json
+import math
 import os
 import shlex
 import sys
 from pathlib import Path
 
+from training.fastpath import AUTO, JIT_CHOICES, PRECISIONS, choose_path
+from training.numerics import NonFiniteTraining, check_config_numbers
+
 DEFAULT_MODEL = "msgan_dcgan_digits"
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 def parse_args(argv=None):
@@ -37,8 +53,9 @@ def parse_args(argv=None):
     parser.add_argument("--lambda-ms", type=float, help="weight of the mode seeking term; 0 = baseline")
     parser.add_argument("--data-dir", help="dataset directory (default: the dataset's own loader)")
     parser.add_argument("--out", help="output directory (default runs/<model>)")
-    parser.add_argument("--mixed-precision", choices=PRECISIONS, default="float32",
-                        help="dtype policy: mixed_float16 on GPUs, mixed_bfloat16 on CPUs with avx512_bf16")
+    parser.add_argument("--mixed-precision", choices=(AUTO, *PRECISIONS), default=AUTO,
+                        help="dtype policy; auto (default): mixed_bfloat16 on CPUs with avx512_bf16/AMX, "
+                             "mixed_float16 on GPUs >= sm_70, else float32 (training/fastpath.py)")
     parser.add_argument("--seed", type=int, help="seed of weights, noise and shuffling (default: config)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a config field, e.g. --set image_size=64 --set ngf=16 (repeatable)")
@@ -49,7 +66,9 @@ def parse_args(argv=None):
                              "a pass (shorter checkpoint interval on slow machines) or span several")
     parser.add_argument("--threads", type=int,
                         help="TensorFlow intra-op threads (default: TF's choice; 1 lets two runs share 2 cores)")
-    parser.add_argument("--jit-compile", action="store_true", help="compile the train step with XLA")
+    parser.add_argument("--jit-compile", choices=JIT_CHOICES, nargs="?", const="on", default=AUTO,
+                        help="XLA for the train step: auto (default: where it measured faster on this kind of "
+                             "machine, training/fastpath.py), on (also a bare --jit-compile), off")
     parser.add_argument("--keep-every", type=int, metavar="N",
                         help="also write the generator of every N-th epoch to OUT/epochs/epoch_NNN/ "
                              "(generator.weights.h5 + config.json; score them with evaluate.py --model DIR)")
@@ -61,10 +80,10 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def fail(message):
-    """One-line error on stderr, exit status 2 (nothing written)."""
+def fail(message, status=2):
+    """One-line error on stderr; exit status 2 (bad input, nothing written) unless given."""
     print(f"fit.py: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
+    raise SystemExit(status)
 
 
 def resolve_config(args):
@@ -86,8 +105,12 @@ def resolve_config(args):
         fail(str(error))
     if config.epochs < 1:
         fail(f"--epochs must be >= 1, got {config.epochs}")
-    if config.lambda_ms < 0:
-        fail(f"--lambda-ms must be >= 0, got {config.lambda_ms}")
+    if config.lambda_ms < 0 or not math.isfinite(config.lambda_ms):
+        fail(f"--lambda-ms must be >= 0 and finite, got {config.lambda_ms}")
+    try:
+        check_config_numbers(config)
+    except ValueError as error:
+        fail(str(error))
     if args.steps_per_epoch is not None and args.steps_per_epoch < 1:
         fail(f"--steps-per-epoch must be >= 1, got {args.steps_per_epoch}")
     if args.threads is not None and args.threads < 1:
@@ -113,13 +136,62 @@ def _field_overrides(items, config):
             changes[field] = json.loads(text)
         except json.JSONDecodeError:
             changes[field] = text
+        if isinstance(getattr(config, field), float) and isinstance(changes[field], str):
+            try:  # "nan", "inf": not JSON, but numbers the finiteness check must see
+                changes[field] = float(text)
+            except ValueError:
+                fail(f"--set {item!r}: {field} must be a number")
     return changes
+
+
+def check_out_writable(out):
+    """Fail (one line) unless ``out`` can be created or written; writes nothing that stays."""
+    import tempfile
+
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        fail(f"--out {out}: {existing} is not a directory")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        fail(f"--out {out}: cannot write in {existing} ({error.strerror or error})")
+
+
+def resolve_path(args, out):
+    """The :class:`training.fastpath.TrainingPath` of this run (``auto`` resolved).
+
+    A resumed run keeps the precision its ``history.jsonl`` names (an optimizer's checkpoint
+    under ``mixed_float16`` has the loss-scale wrapper's structure); XLA follows the machine.
+    """
+    precision = args.mixed_precision
+    resumed_precision = _logged_precision(out / "history.jsonl") if args.resume else None
+    try:
+        if precision == AUTO and resumed_precision:
+            path = choose_path(resumed_precision, args.jit_compile)
+            return dataclasses.replace(path, precision_reason=f"auto: the resumed run's ({out / 'history.jsonl'})")
+        return choose_path(precision, args.jit_compile)
+    except ValueError as error:
+        fail(str(error))
+
+
+def _logged_precision(path):
+    """The ``mixed_precision`` of the last record of a ``history.jsonl`` that has one, else None."""
+    from training.curves import read_history
+
+    if not path.is_file():
+        return None
+    records = [r for r in read_history(path, strict=False) if isinstance(r.get("mixed_precision"), str)]
+    return records[-1]["mixed_precision"] if records else None
 
 
 def main(argv=None):
     args = parse_args(argv)
     config = resolve_config(args)
     out = Path(args.out or Path("runs") / config.name)
+    check_out_writable(out)
     if out.exists() and any(out.iterdir()) and not args.resume:
         fail(f"output directory {out} is not empty: pass --resume to continue it or choose another --out")
     if args.resume and not (out / "checkpoints").is_dir():
@@ -128,7 +200,8 @@ def main(argv=None):
     import keras
     import tensorflow as tf
 
-    from training.callbacks import EpochGenerators, EpochWallTime, History, SampleGrid, TrainingCheckpoint
+    from training.callbacks import (EpochGenerators, EpochWallTime, History, SampleGrid, StopOnNonFinite,
+                                    TrainingCheckpoint)
     from training.cards import training_card
     from training.data import DataError
     from training.machine import machine_line
@@ -141,7 +214,10 @@ def main(argv=None):
 
     if args.threads and not set_threads(args.threads):
         print(f"fit.py: note: TensorFlow is already running; --threads {args.threads} ignored", file=sys.stderr)
-    keras.config.set_dtype_policy(args.mixed_precision)
+    path = resolve_path(args, out)
+    if args.verbose:
+        print(f"fit.py: training path: {path.line()}")
+    keras.config.set_dtype_policy(path.precision)  # before the model is built: layers take it then
     keras.utils.set_random_seed(config.seed)
     task = task_for(config)
     # A resumed run shuffles (and jitters) with a fresh seed, so it does not replay the data
@@ -163,7 +239,7 @@ def main(argv=None):
     strategy = tf.distribute.MirroredStrategy() if args.strategy == "mirrored" else tf.distribute.get_strategy()
     with strategy.scope():
         gan = get_family(config.family).gan_class(config)
-        gan.compile(jit_compile=args.jit_compile)
+        gan.compile(jit_compile=path.jit_compile)
     out.mkdir(parents=True, exist_ok=True)
     checkpoint = TrainingCheckpoint(gan, out / "checkpoints")
     initial_epoch = checkpoint.restore() if args.resume else 0
@@ -182,12 +258,20 @@ def main(argv=None):
         monitor[0].resume_from([r for r in records if r["epoch"] <= initial_epoch])
     wall = EpochWallTime(out / "wall_time_s")  # per epoch, so killed processes' finished epochs count
     kept = [EpochGenerators(config, out / "epochs", args.keep_every)] if args.keep_every else []
-    callbacks = [grid, *monitor, wall, checkpoint, *kept, History(out / "history.jsonl"),
+    # StopOnNonFinite first: a NaN epoch must reach no checkpoint, grid or history line.
+    callbacks = [StopOnNonFinite(), grid, *monitor, wall, checkpoint, *kept,
+                 History(out / "history.jsonl", fields=path.record()),
                  keras.callbacks.TensorBoard(str(out / "logs"), update_freq="epoch")]
 
     # shuffle=False: the tf.data pipeline shuffles; Keras would warn that it ignores shuffle=True.
-    history = gan.fit(dataset, epochs=config.epochs, initial_epoch=initial_epoch, shuffle=False,
-                      steps_per_epoch=args.steps_per_epoch, callbacks=callbacks, verbose=args.verbose)
+    try:
+        history = gan.fit(dataset, epochs=config.epochs, initial_epoch=initial_epoch, shuffle=False,
+                          steps_per_epoch=args.steps_per_epoch, callbacks=callbacks, verbose=args.verbose)
+    except NonFiniteTraining as error:
+        last = _checkpoint_number(out / "checkpoints")
+        kept_note = f"{out / 'checkpoints'} keeps epoch {last}" if last else "no checkpoint was written"
+        fail(f"{error} ({path.precision}, XLA {'on' if path.jit_compile else 'off'}); training stopped, "
+             f"{kept_note}, no weights or card written", status=1)
 
     steps_per_epoch = args.steps_per_epoch or count // config.batch_size
     steps = config.epochs * steps_per_epoch
@@ -195,7 +279,7 @@ def main(argv=None):
         "command": "python training/fit.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
         "epochs": config.epochs, "steps": steps, "examples": count,
         "passes": steps * config.batch_size / count,
-        "wall_time_s": wall.total, "machine": machine_line(),
+        "wall_time_s": wall.total, "machine": machine_line(), "training_path": path.line(),
         "final_logs": ({k: v[-1] for k, v in history.history.items()} if history.history
                        else _logged_epoch(out / "history.jsonl", initial_epoch)),
         "grid": None,
@@ -213,7 +297,8 @@ def _logged_epoch(path, epoch):
     if not path.is_file():
         return {}
     record = next((r for r in read_history(path, strict=False) if r["epoch"] == epoch), {})
-    return {k: v for k, v in record.items() if k != "epoch" and isinstance(v, (int, float))}
+    return {k: v for k, v in record.items()
+            if k != "epoch" and isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 def _checkpoint_number(directory):
