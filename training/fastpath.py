@@ -8,15 +8,18 @@ behind it (``bench/train_step.py``, DCGAN+MS CIFAR-10 batch 32 and Pix2Pix+MS 12
 interleaved rounds in one run per machine; tables in BENCHMARKS.md, "Training step per CPU
 kind"):
 
+The AVX-512-without-bf16 figures were measured on a heavily loaded shared machine (1-min load
+12-27 on 2 cores): medians of per-round ratios of one step per path per round, not times.
+
 Precision
     * GPU, every one with compute capability >= 7.0 (tensor cores): ``mixed_float16``, with
       per-optimizer loss scaling (``zoo.base``). Not measured in this project (no GPU machine);
       it is what float16 tensor cores are for.
     * CPU with ``avx512_bf16`` or ``amx_bf16``: ``mixed_bfloat16``. Native bfloat16 matmuls:
-      1.4x the float32 step (DCGAN), 1.4x (Pix2Pix 128) on an AVX-512 + ``avx512_bf16`` CPU.
+      1.4x the float32 step (DCGAN), 1.3-1.5x (Pix2Pix 128) on an AVX-512 + ``avx512_bf16`` CPU.
     * any other CPU (AVX2 only, or AVX-512 without ``avx512_bf16``): ``float32``. TensorFlow
-      emulates bfloat16 there; on the AVX-512 CPU without it the bfloat16 step (no XLA) was
-      0.57-0.60x the float32 step (DCGAN).
+      emulates bfloat16 there; on the AVX-512 CPU without it the DCGAN bfloat16 step was 0.54x
+      the float32 step without XLA and 0.98x (best steps 0.56x) with XLA on both: never faster.
 
 XLA (``jit_compile``), by CPU kind and the chosen precision
     * AVX2 only (no ``avx512f``): on. It halves the float32 DCGAN step there and gains ~12 % on
@@ -44,10 +47,10 @@ SEE = "BENCHMARKS.md, Training step per CPU kind"
 # DCGAN+MS CIFAR-10 step (batch 32) and the Pix2Pix+MS 128 step (batch 1), without / with XLA.
 XLA_BY_CPU_KIND = {
     ("avx2", "float32"): (True, "XLA halves the float32 DCGAN step on AVX2 CPUs and gains ~12 % on Pix2Pix 128"),
-    ("avx512", "float32"): (True, "on AVX-512 CPUs without avx512_bf16 XLA measured 0.95-1.12x float32 (DCGAN) "
-                                  "and 1.0-1.9x (Pix2Pix 128), preliminary"),
-    ("avx512", "mixed_bfloat16"): (True, "on AVX-512 CPUs without avx512_bf16 bf16 + XLA measured 1.8-2.6x bf16 "
-                                         "(DCGAN), preliminary"),
+    ("avx512", "float32"): (True, "on AVX-512 CPUs without avx512_bf16 float32 + XLA measured 1.09x float32 "
+                                  "(DCGAN, median of 15 interleaved rounds; best steps 1.32x)"),
+    ("avx512", "mixed_bfloat16"): (True, "on AVX-512 CPUs without avx512_bf16 bf16 + XLA measured 1.93x bf16 "
+                                         "(DCGAN, median of 15 interleaved rounds)"),
     ("avx512_bf16", "float32"): (False, "XLA measured slower on avx512_bf16 CPUs (DCGAN 130-134 vs 112-117 img/s)"),
     ("avx512_bf16", "mixed_bfloat16"): (False, "XLA measured slower on avx512_bf16 CPUs (DCGAN bf16 184-187 vs 122-123 img/s)"),
 }
