@@ -3,6 +3,7 @@ import numpy as np
 
 from training.data import load_label_data, training_pipeline
 from training.text_data import TextTask
+from training.unpaired_data import UnpairedTask
 
 
 class LabelTask:
@@ -67,3 +68,6 @@ TASKS.update({"pix2pix": PairedTask(), "bicyclegan": PairedTask()})
 
 # Text -> image (StackGAN++): CUB with char-CNN-RNN embeddings, or the captioned shapes task.
 TASKS["stackgan"] = TextTask()
+
+# Unpaired image -> image (DRIT): trainA/ trainB/ folders, or tfds cycle_gan for Yosemite.
+TASKS["drit"] = UnpairedTask()

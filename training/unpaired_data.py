@@ -167,3 +167,18 @@ def training_data(config, data_dir=None, limit=None):
     images_a, images_b = load_domains(config, data_dir, "train", limit)
     dataset = training_batches(images_a, images_b, config.image_size, config.batch_size, seed=config.seed)
     return dataset, max(len(images_a), len(images_b))
+
+
+class UnpairedTask:
+    """How ``fit.py`` feeds the DRIT family: unpaired batches ``(images_a, images_b)``, and as
+    grid rows the first test images (training images without a test split) of the source domain."""
+
+    grid_rows = 4
+
+    def training_data(self, config, data_dir=None, limit=None):
+        return training_data(config, data_dir, limit)
+
+    def grid_conditions(self, config, data_dir=None):
+        split = "test" if data_dir is None or (Path(data_dir) / "testA").is_dir() else "train"
+        images_a, images_b = load_domains(config, data_dir, split, limit=self.grid_rows)
+        return center_crop(images_a if config.direction == "a2b" else images_b, config.image_size)

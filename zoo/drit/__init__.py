@@ -9,7 +9,7 @@ attribute encoders, generators, domain and content discriminators, the :class:`T
 from zoo.drit.config import DRITConfig
 from zoo.drit.convert import convert_checkpoint
 from zoo.drit.model import DRIT
-from zoo.drit.networks import Translator, build_generator
+from zoo.drit.networks import Translator, build_generator, translator_of
 from zoo.drit.sampler import DRITSampler
 from zoo.family import Family
 
@@ -23,4 +23,4 @@ PRESETS = (
     DRITConfig(name="msgan_drit_yosemite", dataset="yosemite", concat=1, epochs=1200, n_ep_decay=600),
 )
 
-__all__ = ["DRIT", "DRITConfig", "DRITSampler", "FAMILY", "PRESETS", "Translator", "build_generator"]
+__all__ = ["DRIT", "DRITConfig", "DRITSampler", "FAMILY", "PRESETS", "Translator", "build_generator", "translator_of"]

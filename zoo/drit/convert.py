@@ -12,7 +12,7 @@ Layout changes: conv ``(out, in, kh, kw) -> (kh, kw, in, out)``; transposed conv
 import numpy as np
 
 from zoo.convert.torch_checkpoint import load
-from zoo.drit.networks import Translator, content_discriminator_kernel
+from zoo.drit.networks import build_generator, content_discriminator_kernel, translator_of
 from zoo.convert.training_state import write_generator
 
 NETWORKS = ("enc_c", "enc_a", "gen", "disA", "disA2", "disB", "disB2", "disContent")
@@ -163,12 +163,13 @@ def config_from_checkpoint(checkpoint, config):
 
 
 def translator_from_checkpoint(checkpoint, config):
-    """A :class:`Translator` with the official ``enc_c``, ``enc_a`` and ``gen`` weights."""
-    translator = Translator(config, seed=config.seed, name="generator")
+    """The zoo generator (:func:`build_generator`) with the official ``enc_c``, ``enc_a``, ``gen`` weights."""
+    generator = build_generator(config)
+    translator = translator_of(generator)
     assign(content_encoder_pairs(translator.content_encoder, checkpoint["enc_c"]), "enc_c")
     assign(attribute_encoder_pairs(translator.attribute_encoder, checkpoint["enc_a"], config.concat), "enc_a")
     assign(generator_pairs(translator.generator, checkpoint["gen"], config.concat), "gen")
-    return translator
+    return generator
 
 
 def load_discriminators(model, checkpoint):

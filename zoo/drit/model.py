@@ -26,10 +26,10 @@ import tensorflow as tf
 from keras import ops
 
 from zoo.base import MS_EPS, TORCH_ADAM_EPSILON
-from zoo.drit.networks import ContentDiscriminator, MultiScaleDiscriminator, Translator
+from zoo.drit.networks import BUILD_SIZE, ContentDiscriminator, MultiScaleDiscriminator, build_generator, translator_of
 from zoo.losses import bce_with_logits, l1_loss, mode_seeking_loss, mode_seeking_ratio
 
-DISCRIMINATORS = ("dis_a", "dis_a2", "dis_b", "dis_b2", "dis_content")
+DISCRIMINATOR_NETWORKS = ("disA", "disA2", "disB", "disB2", "disContent")
 
 
 def multiscale_bce(logits_per_scale, target):
@@ -92,7 +92,8 @@ class DRIT(keras.Model):
     content discriminator. ``fit`` takes batches ``(images_a, images_b)``.
 
     Attributes:
-        generator: the :class:`zoo.drit.networks.Translator` (what the zoo saves and samples).
+        generator: :func:`zoo.drit.networks.build_generator`'s model (what the zoo saves and samples);
+            ``translator`` is the :class:`zoo.drit.networks.Translator` inside it.
         dis_a, dis_a2, dis_b, dis_b2: :class:`MultiScaleDiscriminator` (official ``disA`` ...).
         dis_content: :class:`ContentDiscriminator`.
     """
@@ -100,11 +101,12 @@ class DRIT(keras.Model):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         self.config = config
-        self.generator = Translator(config, seed=config.seed, name="generator")
+        self.generator = build_generator(config)
+        self.translator = translator_of(self.generator)
         for name, channels in (("dis_a", config.input_dim_a), ("dis_a2", config.input_dim_a),
                                ("dis_b", config.input_dim_b), ("dis_b2", config.input_dim_b)):
             discriminator = MultiScaleDiscriminator(config.dis_width, config.dis_scale, name=name)
-            discriminator(ops.zeros((1, config.image_size, config.image_size, channels)))
+            discriminator(ops.zeros((1, BUILD_SIZE, BUILD_SIZE, channels)))
             setattr(self, name, discriminator)
         self.dis_content = ContentDiscriminator(config.content_channels, config.content_size, name="dis_content")
         self.dis_content(ops.zeros((1, config.content_size, config.content_size, config.content_channels)))
@@ -119,19 +121,44 @@ class DRIT(keras.Model):
     # -- Keras plumbing ---------------------------------------------------------------------
     @property
     def content_encoder(self):
-        return self.generator.content_encoder
+        return self.translator.content_encoder
 
     @property
     def attribute_encoder(self):
-        return self.generator.attribute_encoder
+        return self.translator.attribute_encoder
 
     @property
     def decoder(self):
-        return self.generator.generator
+        return self.translator.generator
 
     @property
     def metrics(self):
         return list(self.trackers.values())
+
+    # fit.py's callbacks (sample grid, collapse monitor, TrainingCheckpoint) address a GAN by
+    # these names: the attribute-code length, and the networks and optimizers grouped in two.
+    @property
+    def nz(self):
+        return self.config.nz
+
+    @property
+    def discriminator(self):
+        """The five discriminators as one checkpointable group."""
+        return tf.train.Checkpoint(dis_a=self.dis_a, dis_a2=self.dis_a2, dis_b=self.dis_b, dis_b2=self.dis_b2,
+                                   dis_content=self.dis_content)
+
+    @property
+    def g_optimizer(self):
+        """The encoders' and generator's optimizers and the batch counter (the schedules' clock)."""
+        return tf.train.Checkpoint(step_counter=self.step_counter,
+                                   **{name: self.optimizers[name] for name in ("enc_c", "enc_a", "gen")})
+
+    @property
+    def d_optimizer(self):
+        return tf.train.Checkpoint(**{name: self.optimizers[name] for name in DISCRIMINATOR_NETWORKS})
+
+    def build_optimizers(self):
+        """Optimizer slots exist from :meth:`compile` on (built before any ``tf.cond``)."""
 
     def network_variables(self):
         """Trainable variables per official network name (``enc_c``, ``enc_a``, ``gen``, ``disA`` ...)."""

@@ -353,6 +353,9 @@ class ContentDiscriminator(layers.Layer):
 
 # -- the translator: what a trained DRIT is for users ---------------------------------------
 
+BUILD_SIZE = 64  # >= 64: the third discriminator scale still has a 2 px map for its reflection pad
+
+
 def other(domain):
     return "b" if domain == "a" else "a"
 
@@ -385,7 +388,8 @@ class Translator(keras.Model):
         self._build_all()
 
     def _build_all(self):
-        size, nz = self.config.image_size, self.config.nz
+        # Weight shapes do not depend on the image size: build on small images (fast, eager).
+        size, nz = BUILD_SIZE, self.config.nz
         images = {d: ops.zeros((1, size, size, c)) for d, c in self.config.input_dims.items()}
         code = ops.zeros((1, nz))
         for domain in "ab":
@@ -419,6 +423,18 @@ class Translator(keras.Model):
         return self.translate(image, code, self.config.direction, training=training)
 
 
-def build_generator(config):
-    """The zoo's generator of a DRIT config: a built :class:`Translator`."""
-    return Translator(config, seed=config.seed, name="generator")
+def build_generator(config, translator=None):
+    """The zoo's generator of a DRIT config: a functional model
+    ``[condition (N, S, S, C) in [-1, 1], z (N, nz)] -> (N, S, S, C)`` in [-1, 1], the translation
+    in ``config.direction``, around one :class:`Translator` (its layer ``"translator"``, which
+    :func:`translator_of` returns for the other direction and the attribute encoders)."""
+    translator = translator or Translator(config, seed=config.seed, name="translator")
+    channels = config.in_channels
+    image = keras.Input((config.image_size, config.image_size, channels), name="condition")
+    code = keras.Input((config.nz,), name="z")
+    return keras.Model([image, code], translator([image, code]), name="generator")
+
+
+def translator_of(generator):
+    """The :class:`Translator` inside a :func:`build_generator` model."""
+    return generator.get_layer("translator")

@@ -2,6 +2,7 @@
 import numpy as np
 
 from zoo.drit.config import DIRECTIONS
+from zoo.drit.networks import translator_of
 from zoo.sampling import to_uint8
 
 
@@ -17,13 +18,15 @@ class DRITSampler:
     the centre ``image_size`` crop; outputs are at the model's ``image_size`` (that crop).
 
     Attributes:
-        generator: the :class:`zoo.drit.networks.Translator`
-            (``[image (N, S, S, C) in [-1, 1], code (N, nz)] -> image in [-1, 1]``).
+        generator: the zoo generator (``[image (N, S, S, C) in [-1, 1], code (N, nz)] -> image in
+            [-1, 1]`` in ``config.direction``), :func:`zoo.drit.networks.build_generator`'s model.
+        translator: the :class:`zoo.drit.networks.Translator` inside it (both directions).
         config: its :class:`zoo.drit.config.DRITConfig` (``direction`` is the default direction).
     """
 
     def __init__(self, generator, config):
         self.generator = generator
+        self.translator = translator_of(generator)
         self.config = config
 
     def _direction(self, direction):
@@ -53,14 +56,14 @@ class DRITSampler:
             raise ValueError(f"z must have shape (N, {self.config.nz}), got {z.shape}")
         if len(z) != len(images):
             raise ValueError(f"images and z differ in batch size: {len(images)} vs {len(z)}")
-        return np.asarray(self.generator.translate(images, z, direction))
+        return np.asarray(self.translator.translate(images, z, direction))
 
     def attribute_codes(self, images, domain):
         """Attribute codes ``(N, nz)`` of model-ready ``images`` of ``domain`` (``"a"`` / ``"b"``):
         the code (concat 0) or the mean of its Gaussian (concat 1)."""
         if domain not in ("a", "b"):
             raise ValueError(f"domain must be 'a' or 'b', got {domain!r}")
-        return np.asarray(self.generator.attribute_code(self._check_images(images, domain), domain))
+        return np.asarray(self.translator.attribute_code(self._check_images(images, domain), domain))
 
     def model_inputs(self, images):
         """uint8 ``(N, H, W, C)`` -> float32 ``(N, S, S, C)`` in [-1, 1]: resize to ``load_size``
