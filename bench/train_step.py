@@ -175,7 +175,7 @@ def _build_step(config, path):
 
 def _timed(args, config, path, step):
     """Time ``args.steps`` steps; the JSON line's fields."""
-    from training.machine import describe_machine, machine_line
+    from zoo.machine import describe_machine, machine_line
 
     traces_before = step.experimental_get_tracing_count()
     times = []

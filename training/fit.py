@@ -202,15 +202,15 @@ def main(argv=None):
 
     from training.callbacks import (EpochGenerators, EpochWallTime, History, SampleGrid, StopOnNonFinite,
                                     TrainingCheckpoint)
-    from training.cards import training_card
+    from zoo.cards import training_card
     from training.data import DataError
-    from training.machine import machine_line
+    from zoo.machine import machine_line
     from training.monitor import ModeCollapseMonitor
     from training.tasks import task_for
     from zoo.registry import get_family
     from zoo.model_dir import save_generator
 
-    from training.machine import set_threads
+    from zoo.machine import set_threads
 
     if args.threads and not set_threads(args.threads):
         print(f"fit.py: note: TensorFlow is already running; --threads {args.threads} ignored", file=sys.stderr)

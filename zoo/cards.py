@@ -1,6 +1,7 @@
 """Model cards: the ``README.md`` beside a model's weights, and its marked sections.
 
-Every tool that writes into a card (``fit.py``'s training card, ``evaluate.py``'s metrics,
+:func:`training_card` is the card ``fit.py`` writes with a freshly trained generator. Every tool
+that writes into a card (``fit.py``'s training card, ``evaluate.py``'s metrics,
 ``diversity.py`` / ``paired_eval.py``'s diversity, ``python -m export``'s parity) goes through
 this module: a tool owns a section ``<!-- key:start --> ... <!-- key:end -->`` and replaces
 only that block, so the others' sections and any text written by hand stay as they are.
@@ -46,3 +47,67 @@ def write_section(model, key, body):
     card = directory / CARD_FILE
     replace_section(card, key, body)
     return card
+
+
+def training_card(config, run):
+    """Markdown card for a freshly trained generator.
+
+    Args:
+        config: the model's config dataclass.
+        run: dict with ``command``, ``epochs``, ``steps``, ``examples``, ``wall_time_s``,
+            ``machine`` (a line), ``final_logs`` (dict), ``grid`` (file name or None) and
+            optionally ``curves`` (the training-curves PNG's file name) and ``training_path``
+            (precision, XLA and why: ``training.fastpath.TrainingPath.line()``).
+    """
+    baseline = config.lambda_ms == 0
+    kind = "baseline (lambda_ms = 0, no mode seeking term)" if baseline else f"MSGAN (lambda_ms = {config.lambda_ms})"
+    logs = ", ".join(f"{k} {v:.4g}" for k, v in sorted(run["final_logs"].items()))
+    fields = "\n".join(f"| `{k}` | `{v}` |" for k, v in sorted(config.to_dict().items()))
+    grid = (f"\n## Samples\n\nRows are conditions (classes, named on the left, or input images, shown in the first "
+            f"column), the other columns are different noise vectors (fixed seed), after the last epoch:\n\n"
+            f"![samples]({run['grid']})\n") if run.get("grid") else ""
+    curves = (f"\n## Training curves\n\nEvery epoch of the run (resumed parts included) from `history.jsonl`: "
+              f"losses, the MS ratio and the ModeCollapseMonitor's within-condition diversity on fixed noise:\n\n"
+              f"![training curves]({run['curves']})\n") if run.get("curves") else ""
+    return f"""# {config.name}
+
+{config.family.upper()} on `{config.dataset}`, {kind}.
+Paper: Mao et al., *Mode Seeking Generative Adversarial Networks for Diverse Image Synthesis*,
+CVPR 2019 (arXiv:1903.05628).
+
+## Training
+
+| | |
+|---|---|
+| command | `{run['command']}` |
+| data | `{config.dataset}`, {run['examples']} training examples |
+| epochs | {run['epochs']} ({run['steps']} generator steps, batch {config.batch_size}{_passes(run)}) |
+| wall time | {run['wall_time_s'] / 60:.1f} min (the finished epochs, summed over resumed processes) |
+| machine | {run['machine']} |
+{_training_path_row(run)}| last epoch | {logs} |
+
+## Config
+
+| field | value |
+|---|---|
+{fields}
+{grid}{curves}
+## Metrics
+
+<!-- diversity:start -->
+Not measured yet: `python training/diversity.py {config.name} --write-cards`.
+<!-- diversity:end -->
+"""
+
+
+def _training_path_row(run):
+    """The ``| training path | ... |`` row (precision, XLA and why) when the run recorded one."""
+    return f"| training path | {run['training_path']} |\n" if run.get("training_path") else ""
+
+
+def _passes(run):
+    """``, N passes over the data`` when Keras epochs are not data epochs (``--steps-per-epoch``)."""
+    passes = run.get("passes")
+    if passes is None or abs(passes - round(passes)) < 1e-9 and round(passes) == run["epochs"]:
+        return ""
+    return f" = {passes:.2f} passes over the {run['examples']} training examples"
