@@ -26,7 +26,8 @@ XLA (``jit_compile``), by CPU kind and the chosen precision
       Pix2Pix 128.
     * AVX-512 with ``avx512_bf16``/AMX: off. float32 130-134 vs 112-117 img/s with XLA (DCGAN),
       4.5-4.7 vs 3.8-4.0 (Pix2Pix 128); bfloat16 184-187 vs 122-123 and 6.1-6.7 vs 4.1-4.2.
-    * AVX-512 without ``avx512_bf16``: on (see :data:`XLA_BY_CPU_KIND` for the figures).
+    * AVX-512 without ``avx512_bf16``: on (see :data:`XLA_BY_CPU_KIND` for the DCGAN figures;
+      for Pix2Pix 128 the same run was inconclusive: median 0.70x, best steps 1.24x).
     * GPU: on (Keras' own default on GPUs).
 
 Where a measurement is missing (bfloat16 or float16 emulated on an AVX2 CPU, a CPU without
