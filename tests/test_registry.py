@@ -52,16 +52,24 @@ def test_every_spec_is_complete_and_twins_differ_only_in_lambda():
     assert "baseline" in baseline.paper and "1903.05628" in msgan.paper
 
 
-@pytest.mark.parametrize("name", ["msgan_drit_cat2dog", "drit_yosemite", "msgan_stackgan_cub"])
-def test_unimplemented_family_has_a_spec_and_a_clear_error(name):
+@pytest.mark.parametrize("name", ["msgan_drit_cat2dog", "drit_yosemite", "msgan_stackgan_cub", "stackgan_cub"])
+def test_every_paper_model_is_implemented(name):
     spec = zoo.get_spec(name)
-    assert not spec.implemented and spec.config is None
-    with pytest.raises(registry.ModelNotImplementedError, match="not implemented") as error:
-        zoo.get_config(name)
-    assert isinstance(error.value, ValueError) and "\n" not in str(error.value)
-    with pytest.raises(ValueError, match="not implemented"):
-        zoo.load(name)
-    assert name not in zoo.model_names()
+    assert spec.implemented and spec.config is not None and name in zoo.model_names()
+
+
+def test_a_spec_without_family_code_has_a_clear_error(monkeypatch):
+    monkeypatch.setattr(registry, "_SPECS", dict(registry._SPECS))
+    registry.add_spec("msgan_future_maps", "future", "maps")
+    for name in ("msgan_future_maps", "future_maps"):
+        spec = zoo.get_spec(name)
+        assert not spec.implemented and spec.config is None
+        with pytest.raises(registry.ModelNotImplementedError, match="not implemented") as error:
+            zoo.get_config(name)
+        assert isinstance(error.value, ValueError) and "\n" not in str(error.value)
+        with pytest.raises(ValueError, match="not implemented"):
+            zoo.load(name)
+        assert name not in zoo.model_names()
 
 
 def test_unknown_and_invalid_names():
@@ -119,7 +127,8 @@ def test_python_m_zoo_prints_the_table_with_card_metrics(zoo_home, capsys):
     assert lines[0].split()[:2] == ["name", "task"]
     row = next(line for line in lines if line.startswith("msgan_dcgan_digits "))
     assert "yes" in row and "mean over classes 0.3117" in row and "lowest class 0.2001" in row
-    assert "no (not implemented)" in next(line for line in lines if line.startswith("msgan_drit_cat2dog "))
+    drit_row = next(line for line in lines if line.startswith("msgan_drit_cat2dog "))
+    assert "not implemented" not in drit_row and "convertible" in drit_row
     zoo_main(["--weights-here"])
     assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[2:]] == ["msgan_dcgan_digits"]
 
