@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from training.fastpath import XLA_BY_CPU_KIND, Machine, choose_path, read_cpu_flags
+from training.fastpath import XLA_BY_CPU_KIND, XLA_OFF_FAMILIES, Machine, choose_path, read_cpu_flags
 
 AVX2 = Machine(frozenset({"sse4_2", "avx", "avx2", "fma"}))
 AVX512 = Machine(frozenset({"avx2", "fma", "avx512f", "avx512_vnni"}))
@@ -27,6 +27,16 @@ def test_auto_picks_the_measured_fastest_path(machine, precision, jit):
     path = choose_path("auto", "auto", machine)
     assert (path.precision, path.jit_compile) == (precision, jit)
     assert path.precision_reason.startswith("auto: ") and path.jit_reason.startswith("auto: ")
+
+
+@pytest.mark.parametrize("machine", [AVX2, AVX512, Machine(frozenset({"avx2"}), ((8, 0),))])
+def test_families_measured_slower_with_xla_train_without_it(machine):
+    for family, why in XLA_OFF_FAMILIES.items():
+        path = choose_path("auto", "auto", machine, family=family)
+        assert path.jit_compile is False and family not in ("dcgan", "pix2pix")
+        assert any(ch.isdigit() for ch in why) and why in path.jit_reason
+    assert choose_path("auto", "auto", machine, family="dcgan").jit_compile is True
+    assert choose_path("auto", "on", machine, family="drit").jit_compile is True  # given wins
 
 
 def test_every_cpu_rule_names_its_measurement():

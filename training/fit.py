@@ -160,7 +160,7 @@ def check_out_writable(out):
         fail(f"--out {out}: cannot write in {existing} ({error.strerror or error})")
 
 
-def resolve_path(args, out):
+def resolve_path(args, out, family=None):
     """The :class:`training.fastpath.TrainingPath` of this run (``auto`` resolved).
 
     A resumed run keeps the precision its ``history.jsonl`` names (an optimizer's checkpoint
@@ -170,9 +170,9 @@ def resolve_path(args, out):
     resumed_precision = _logged_precision(out / "history.jsonl") if args.resume else None
     try:
         if precision == AUTO and resumed_precision:
-            path = choose_path(resumed_precision, args.jit_compile)
+            path = choose_path(resumed_precision, args.jit_compile, family=family)
             return dataclasses.replace(path, precision_reason=f"auto: the resumed run's ({out / 'history.jsonl'})")
-        return choose_path(precision, args.jit_compile)
+        return choose_path(precision, args.jit_compile, family=family)
     except ValueError as error:
         fail(str(error))
 
@@ -214,7 +214,7 @@ def main(argv=None):
 
     if args.threads and not set_threads(args.threads):
         print(f"fit.py: note: TensorFlow is already running; --threads {args.threads} ignored", file=sys.stderr)
-    path = resolve_path(args, out)
+    path = resolve_path(args, out, config.family)
     if args.verbose:
         print(f"fit.py: training path: {path.line()}")
     keras.config.set_dtype_policy(path.precision)  # before the model is built: layers take it then
