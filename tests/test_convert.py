@@ -16,6 +16,8 @@ import pytest
 import tensorflow as tf
 
 import zoo
+from export.__main__ import main as export_main
+from export.parity import parity
 from torch_files import CallGlobal, save
 from training.callbacks import TrainingCheckpoint
 from zoo.__main__ import main as zoo_cli
@@ -265,6 +267,15 @@ def test_cli_writes_a_directory_zoo_load_evaluate_and_fit_resume_take(small_dcga
     assert TrainingCheckpoint(resumed, out / "checkpoints").restore() == 0
     np.testing.assert_allclose(resumed.discriminator.get_weights()[0], model.discriminator.get_weights()[0])
     assert [p.name for p in tmp_path.iterdir()] == ["converted"]  # no staging folder left behind
+
+
+def test_a_converted_directory_exports_with_parity(small_dcgan, tmp_path):
+    path, _, _ = small_dcgan
+    converted = tmp_path / "converted"
+    main(["msgan_dcgan_cifar10", str(path), "--out", str(converted)])
+    written = export_main([str(converted), "--format", "all", "--out", str(tmp_path / "exported")])
+    differences = parity(zoo.load(str(converted)), written["savedmodel"], written["onnx"], batch=6, seed=2)
+    assert len(differences) == 3 and max(differences.values()) < 1e-4, differences
 
 
 def _with_adam_state(checkpoint, step, seed=3):
