@@ -36,6 +36,7 @@ import numpy as np  # noqa: E402
 from zoo.machine import describe_machine, machine_line  # noqa: E402
 from zoo.lab.gan2d import GAN2DConfig  # noqa: E402
 from zoo.lab.harness import train_gan2d  # noqa: E402
+from zoo.lab.reports import json_safe  # noqa: E402
 from zoo.lab.toy import EVAL_SAMPLES, evaluate_modes, get_mixture  # noqa: E402
 
 METHODS = {
@@ -215,7 +216,7 @@ def load_finished(out, args):
     changed = [k for k in _RESUME_KEYS if now.get(k) != before.get(k)]
     if changed:
         raise ValueError(f"--resume: {path} was made with another setting ({', '.join(changed)} differ)")
-    # _json_safe wrote inf/nan as null: read them back (an infinite KL is a run that hit no mode).
+    # json_safe wrote inf/nan as null: read them back (an infinite KL is a run that hit no mode).
     runs = [{k: (math.inf if k == "reverse_kl" else math.nan) if v is None else v for k, v in r.items()}
             for r in report["runs"]]
     samples = {}
@@ -323,16 +324,6 @@ def draw_figure(samples_for_figure, datasets, methods, path, panel=220):
     return path
 
 
-def _json_safe(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def write_outputs(out, args, runs, samples_for_figure, machine, wall, command):
     """Write the JSON, the Markdown table and the figure for the runs finished so far."""
     rows = summarize(runs, args.datasets, args.methods)
@@ -341,7 +332,7 @@ def write_outputs(out, args, runs, samples_for_figure, machine, wall, command):
               "wall_seconds": wall, "runs_finished": len(runs), "runs_planned": total,
               "setting": {k: v for k, v in vars(args).items() if k != "out"},
               "summary": rows, "runs": runs, "published": PUBLISHED}
-    (out / "mode_collapse.json").write_text(json.dumps(_json_safe(report), indent=2) + "\n")
+    (out / "mode_collapse.json").write_text(json.dumps(json_safe(report), indent=2) + "\n")
     table = markdown(rows, args, machine, wall)
     if len(runs) < total:
         table = f"**Partial: {len(runs)} of {total} runs finished.**\n\n" + table

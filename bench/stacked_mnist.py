@@ -31,6 +31,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
+from zoo.lab.reports import json_safe  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
 METHODS = {
@@ -235,14 +237,6 @@ def save_grid(images, path, side=GRID_SIDE):
     return Path(path)
 
 
-def _json_safe(value):
-    """NaN/inf -> null, recursively (the same rule as bench/mode_collapse.py's tables)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from mode_collapse import _json_safe as json_safe
-
-    return json_safe(value)
-
-
 def write_outputs(out, args, runs, grids, real, classifier_card, machine, wall, command):
     """Write the JSON, the Markdown table and the sample grids for the runs finished so far."""
     from zoo.machine import describe_machine
@@ -254,7 +248,7 @@ def write_outputs(out, args, runs, grids, real, classifier_card, machine, wall, 
               "wall_seconds": wall, "runs_finished": len(runs), "runs_planned": total,
               "setting": setting, "classifier": classifier_card, "real_stacked": real,
               "summary": rows, "runs": runs, "published": PUBLISHED}
-    (out / "stacked_mnist.json").write_text(json.dumps(_json_safe(report), indent=2) + "\n")
+    (out / "stacked_mnist.json").write_text(json.dumps(json_safe(report), indent=2) + "\n")
     table = markdown(rows, real, args, classifier_card, machine, wall)
     if len(runs) < total:
         table = f"**Partial: {len(runs)} of {total} runs finished.**\n\n" + table

@@ -34,12 +34,10 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from training.fastpath import AUTO, JIT_CHOICES, PRECISIONS, choose_path  # noqa: E402
 

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from training.shapes_data import TRUTH_CLASSES, make_shapes, named_truth  # noqa: E402
 

@@ -12,13 +12,11 @@ Every picture comes with its ground truth (:func:`render`), which the attribute 
 ``training/shapes_classifier.py`` learns and the caption-fidelity score checks.
 """
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from zoo.stackgan.text import COLOURS, SHAPES, caption_split  # noqa: E402
 
