@@ -250,7 +250,8 @@ def test_overwrite_replaces_atomically_and_a_failed_export_leaves_nothing(tiny_m
 
 def test_cli_bad_model_inputs(tiny_model, tmp_path, capsys):
     assert "unknown model 'msgan_dcgan_digit'" in cli_error(["msgan_dcgan_digit", "--out", str(tmp_path)], capsys)
-    assert "not implemented" in cli_error(["msgan_drit_cat2dog", "--out", str(tmp_path)], capsys)
+    no_weights = cli_error(["msgan_drit_cat2dog", "--out", str(tmp_path)], capsys)
+    assert "no weights for msgan_drit_cat2dog" in no_weights and "python -m zoo.convert" in no_weights
     assert "--version must be >= 1" in cli_error([str(tiny_model), "--out", str(tmp_path), "--version", "0"], capsys)
     corrupted = tmp_path / "corrupted"
     corrupted.mkdir()
