@@ -32,11 +32,16 @@ def test_class_diversity_of_the_shipped_digits_models():
     assert ms["mean"] > baseline["mean"]  # the published claim of the cards (0.372 vs 0.335)
 
 
-def test_diversity_cli_bad_models_are_one_line_errors(capsys):
+def test_diversity_cli_bad_models_are_one_line_errors(capsys, tmp_path):
     from training.diversity import main
+    from zoo.model_dir import save_generator
+    from zoo.pix2pix import Pix2PixConfig, build_generator
 
+    image_model = tmp_path / "msgan_pix2pix_maps"
+    config = Pix2PixConfig(name="msgan_pix2pix_maps", image_size=16, ngf=4, ndf=4)
+    save_generator(build_generator(config), config, image_model)
     for argv, message in ((["nosuch_model"], "unknown model 'nosuch_model'"),
-                          (["msgan_pix2pix_maps"], "is not a class-conditioned model")):
+                          ([str(image_model)], "is not a class-conditioned model")):
         with pytest.raises(SystemExit) as exit_info:
             main(argv)
         assert exit_info.value.code == 2
