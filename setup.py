@@ -8,7 +8,11 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["zoo", "zoo.*", "training", "training.*", "export", "export.*"]),
+    # The repository keeps training/ and export/ at the top (scripts: `python training/fit.py`), but
+    # they install as zoo.training and zoo.export: the distribution claims one top-level name, zoo.
+    packages=["zoo." + name for name in find_packages(include=["training", "training.*", "export", "export.*"])]
+    + find_packages(include=["zoo", "zoo.*"]),
+    package_dir={"zoo.training": "training", "zoo.export": "export"},
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "keras>=3.10",

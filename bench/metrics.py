@@ -41,7 +41,7 @@ def real_images(root, count, size):
     import numpy as np
     from PIL import Image
 
-    from training.data import IMAGE_SUFFIXES
+    from zoo.training.data import IMAGE_SUFFIXES
 
     paths = sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if len(paths) < count:

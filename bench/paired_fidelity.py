@@ -65,9 +65,9 @@ def main(argv=None):
     import numpy as np
     import tensorflow as tf
 
-    from training.fit import _field_overrides
+    from zoo.training.fit import _field_overrides
     from zoo.machine import machine_line, set_threads
-    from training.paired_data import load_pairs, load_size_for, training_pairs
+    from zoo.training.paired_data import load_pairs, load_size_for, training_pairs
     from zoo.registry import get_config, get_family
 
     if args.threads:

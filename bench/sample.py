@@ -6,8 +6,8 @@
 
 Paths: Keras ``predict``, a ``tf.function`` around the generator, the exported SavedModel's
 ``serving_default``, the tf2onnx graph as converted, the same with the norms folded only,
-and the exported graph (norms folded + the exact rewrites of :mod:`export.onnx_rewrites`)
-bare and through :class:`export.onnx_sampler.OnnxSampler` (all graph optimizations; its time
+and the exported graph (norms folded + the exact rewrites of :mod:`zoo.export.onnx_rewrites`)
+bare and through :class:`zoo.export.onnx_sampler.OnnxSampler` (all graph optimizations; its time
 includes drawing the noise and the uint8 conversion, and for a graph that broadcasts the
 condition it feeds the one photo once instead of 50 copies). Each path is timed per call of
 the whole batch: the best of ``--repeats`` timed calls, the paths interleaved round-robin in
@@ -111,7 +111,7 @@ def matmul_calls(size, threads):
     import tensorflow as tf
     from onnx import TensorProto, helper
 
-    from export.onnx_sampler import session_options
+    from zoo.export.onnx_sampler import session_options
 
     a = np.random.default_rng(0).standard_normal((size, size)).astype(np.float32)
     b = np.random.default_rng(1).standard_normal((size, size)).astype(np.float32)
@@ -134,9 +134,9 @@ def benchmark(name, num_samples=50, repeats=10, random_weights=False, threads=No
     import tensorflow as tf
 
     import zoo
-    from export.onnx import convert, export_onnx, fold_channel_affines
-    from export.onnx_sampler import OnnxSampler, session_options
-    from export.savedmodel import export_savedmodel
+    from zoo.export.onnx import convert, export_onnx, fold_channel_affines
+    from zoo.export.onnx_sampler import OnnxSampler, session_options
+    from zoo.export.savedmodel import export_savedmodel
     from zoo.machine import machine_line
 
     # Other processes on a shared machine slow every path: record how busy it was.

@@ -13,7 +13,7 @@ BicycleGAN and DCGAN+MS), ``lambda_ms``, the training path (``mixed_precision``,
 ``jit_compile`` and ``path_reason``) and the machine.
 
 ``--mixed-precision`` and ``--jit-compile`` are ``training/fit.py``'s flags with the same
-``auto`` default (``training.fastpath``): the benchmark times the path a training run would
+``auto`` default (``zoo.training.fastpath``): the benchmark times the path a training run would
 take. The dtype policy is set before the model is built.
 
 ``--compare float32,float32+xla,mixed_bfloat16,mixed_bfloat16+xla --rounds 2`` builds one model
@@ -39,7 +39,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from training.fastpath import AUTO, JIT_CHOICES, PRECISIONS, choose_path  # noqa: E402
+from zoo.training.fastpath import AUTO, JIT_CHOICES, PRECISIONS, choose_path  # noqa: E402
 
 GENERATED_PER_CONDITION = {"pix2pix": 2, "bicyclegan": 3, "dcgan": 2}
 

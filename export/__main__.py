@@ -1,4 +1,4 @@
-"""``python -m export NAME_OR_DIR --format savedmodel|onnx|all --out DIR``.
+"""``python -m zoo.export NAME_OR_DIR --format savedmodel|onnx|all --out DIR``.
 
 Writes ``DIR/<name>/<version>/`` (SavedModel, TF Serving layout) and/or ``DIR/<name>.onnx``,
 each atomically; an existing target is refused unless ``--overwrite``. With ``--check`` it
@@ -10,10 +10,10 @@ import shlex
 import sys
 
 import zoo
-from export.atomic import ExportExistsError
-from export.onnx import export_onnx, onnx_path
-from export.parity import parity
-from export.savedmodel import export_savedmodel, savedmodel_dir
+from zoo.export.atomic import ExportExistsError
+from zoo.export.onnx import export_onnx, onnx_path
+from zoo.export.parity import parity
+from zoo.export.savedmodel import export_savedmodel, savedmodel_dir
 from zoo.cards import CARD_FILE, model_directory, replace_section
 from zoo.machine import machine_line
 
@@ -22,7 +22,7 @@ FORMATS = ("savedmodel", "onnx", "all")
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m export", description="Export a zoo generator as a SavedModel (TF Serving) and/or ONNX.")
+        prog="python -m zoo.export", description="Export a zoo generator as a SavedModel (TF Serving) and/or ONNX.")
     parser.add_argument("model", help="zoo name (weights from $MSGAN_ZOO_HOME or saved_models/) or a model directory")
     parser.add_argument("--format", choices=FORMATS, default="all", help="what to write (default all)")
     parser.add_argument("--out", required=True, help="output directory")
@@ -36,7 +36,7 @@ def parse_args(argv=None):
 
 
 def fail(message):
-    print(f"python -m export: error: {message}", file=sys.stderr)
+    print(f"python -m zoo.export: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
 
@@ -81,18 +81,18 @@ def _write_card(args, sampler, differences, argv):
     directory = model_directory(args.model)
     if directory is None or len(differences) < 3:
         fail("--write-card needs a zoo model with weights here and --format all")
-    command = "python -m export " + " ".join(shlex.quote(a) for a in argv if a != "--overwrite")
+    command = "python -m zoo.export " + " ".join(shlex.quote(a) for a in argv if a != "--overwrite")
     rows = "\n".join(f"| {key} | {value:.2g} |" for key, value in differences.items())
     body = f"""## Export and serving
 
 ```bash
-python -m export {name} --format all --out exported/ --check
+python -m zoo.export {name} --format all --out exported/ --check
 docker run -p 8501:8501 -v "$PWD/exported/{name}:/models/{name}" -e MODEL_NAME={name} tensorflow/serving
 ```
 
 `exported/{name}/1/` is a SavedModel with signatures `serving_default` (`condition`, `z` -> `image`
 in [-1, 1]) and `sample` (`condition`, `num_samples`, `seed` -> `image`, `z`; noise drawn in the
-graph); `exported/{name}.onnx` runs in ONNX Runtime (`export.onnx_sampler.OnnxSampler`, NumPy only).
+graph); `exported/{name}.onnx` runs in ONNX Runtime (`zoo.export.onnx_sampler.OnnxSampler`, NumPy only).
 
 Parity on 8 random (condition, z) pairs, max abs difference of the [-1, 1] output:
 

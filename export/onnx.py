@@ -2,18 +2,18 @@
 
 The graph has inputs ``condition (N, ...) float32`` and ``z (N, nz) float32`` and one output
 ``image (N, H, W, C) float32`` in [-1, 1], the batch dynamic. tf2onnx cannot convert
-TensorFlow's stateless RNG, so the noise is an input; :class:`export.onnx_sampler.OnnxSampler`
-draws it with NumPy. Metadata props carry :func:`export.metadata.generator_metadata`.
+TensorFlow's stateless RNG, so the noise is an input; :class:`zoo.export.onnx_sampler.OnnxSampler`
+draws it with NumPy. Metadata props carry :func:`zoo.export.metadata.generator_metadata`.
 
 Inference-time normalization is folded away: tf2onnx turns a frozen batch norm into a
 per-channel ``Mul``/``Add`` after the convolution, and :func:`fold_channel_affines` moves
 them into the convolution's kernel and bias (ONNX Runtime's own Conv+Mul/Add fusions match
 ``Conv`` nodes, not the ``ConvTranspose`` the DCGAN generator is made of). Then the exact
-rewrites of :mod:`export.onnx_rewrites` run: the noise planes tiled into every U-Net block
+rewrites of :mod:`zoo.export.onnx_rewrites` run: the noise planes tiled into every U-Net block
 become a per-sample bias (``z @ M``), and convolutions on tiny grids become one matmul.
 
 TensorFlow, tf2onnx, onnx and onnxruntime are imported inside the functions that need them:
-``import export`` (and ``OnnxSampler``) must stay free of TensorFlow, and each is a large import.
+``import zoo.export`` (and ``OnnxSampler``) must stay free of TensorFlow, and each is a large import.
 """
 import contextlib
 import copy
@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from export.atomic import atomic_path, refuse_existing
-from export.metadata import generator_metadata
-from export.onnx_rewrites import noise_planes_to_bias, small_convs_to_matmul
-from export.savedmodel import serving_functions
+from zoo.export.atomic import atomic_path, refuse_existing
+from zoo.export.metadata import generator_metadata
+from zoo.export.onnx_rewrites import noise_planes_to_bias, small_convs_to_matmul
+from zoo.export.savedmodel import serving_functions
 
 OPSET = 17
 CONV_OPS = ("Conv", "ConvTranspose")
@@ -187,7 +187,7 @@ def broadcasts_condition(model, samples=3, seed=0):
     """Whether one condition row with ``samples`` noise rows gives the repeated-condition outputs.
 
     True for a graph whose only use of the condition broadcasts against z (the rewritten U-Net:
-    ``conv(condition) + z @ M``), so :class:`export.onnx_sampler.OnnxSampler` can feed one photo
+    ``conv(condition) + z @ M``), so :class:`zoo.export.onnx_sampler.OnnxSampler` can feed one photo
     and compute its first convolution once for all samples; False where the two batches must
     match (a ``Concat`` of a one-hot label and z). Decided by running the graph both ways.
     """

@@ -1,6 +1,6 @@
 """Diverse sampling with NumPy and ONNX Runtime only (no TensorFlow at run time).
 
-    from export.onnx_sampler import OnnxSampler
+    from zoo.export.onnx_sampler import OnnxSampler
     sampler = OnnxSampler("exported/msgan_dcgan_digits.onnx")
     images = sampler.sample(3, num_samples=8, seed=0)     # (8, 8, 8, 1) uint8
 
@@ -44,7 +44,7 @@ def session_options(threads=None):
 
 
 class OnnxSampler:
-    """Samples of an exported generator (``python -m export NAME --format onnx``).
+    """Samples of an exported generator (``python -m zoo.export NAME --format onnx``).
 
     Args:
         path: the ``.onnx`` file.
@@ -76,7 +76,7 @@ class OnnxSampler:
         self.class_names = tuple(json.loads(self.metadata.get("class_names", "[]")))
         self.condition_shape = tuple(self.session.get_inputs()[0].shape[1:])
         # Set at export when the graph broadcasts one condition row over many z rows
-        # (export.onnx.broadcasts_condition): one photo is then fed once, not repeated.
+        # (zoo.export.onnx.broadcasts_condition): one photo is then fed once, not repeated.
         self.condition_broadcast = self.metadata.get("condition_broadcast") == "true"
 
     # -- conditions ---------------------------------------------------------------------

@@ -4,8 +4,8 @@ TensorFlow is imported only to load a SavedModel (a large import the ONNX-only c
 """
 import numpy as np
 
-from export.metadata import condition_kind
-from export.onnx_sampler import OnnxSampler
+from zoo.export.metadata import condition_kind
+from zoo.export.onnx_sampler import OnnxSampler
 
 
 def parity_inputs(sampler, batch=8, seed=0):

@@ -14,15 +14,15 @@ Two signatures:
 
 A label model's ``condition`` is the one-hot vector ``(N, classes)``; an image model's is the
 image ``(N, H, W, C)`` in [-1, 1]. ``assets.extra/msgan_zoo.json`` holds the metadata
-(:func:`export.metadata.generator_metadata`), which TF Serving ignores.
+(:func:`zoo.export.metadata.generator_metadata`), which TF Serving ignores.
 
-TensorFlow and Keras are imported inside the functions: ``import export`` stays free of them.
+TensorFlow and Keras are imported inside the functions: ``import zoo.export`` stays free of them.
 """
 import json
 from pathlib import Path
 
-from export.atomic import atomic_path, refuse_existing
-from export.metadata import METADATA_FILE, generator_metadata
+from zoo.export.atomic import atomic_path, refuse_existing
+from zoo.export.metadata import METADATA_FILE, generator_metadata
 
 
 def savedmodel_dir(out, name, version=1):

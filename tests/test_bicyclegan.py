@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from training.callbacks import TrainingCheckpoint
+from zoo.training.callbacks import TrainingCheckpoint
 from zoo.base import MS_EPS
 from zoo.bicyclegan import BicycleGAN, BicycleGANConfig, build_encoder
 from zoo.registry import get_config

@@ -3,7 +3,7 @@ import pytest
 
 
 def test_epoch_wall_time_adds_up_across_processes(tmp_path, monkeypatch):
-    import training.callbacks as callbacks
+    import zoo.training.callbacks as callbacks
 
     clock = iter([0.0, 10.0, 100.0, 103.5, 0.0, 2.0])
     monkeypatch.setattr(callbacks.time, "perf_counter", lambda: next(clock))

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training.evaluation import sources
-from training import train_cifar_classifier as tcc
+from zoo.training.evaluation import sources
+from zoo.training import train_cifar_classifier as tcc
 from zoo.metrics import KerasFeatures
 from zoo.metrics.fid import feature_statistics, frechet_distance
 

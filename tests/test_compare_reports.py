@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training import compare_reports
-from training.compare_reports import (class_wins, load_reports, parse_spec, per_class_table, plot_trends,
+from zoo.training import compare_reports
+from zoo.training.compare_reports import (class_wins, load_reports, parse_spec, per_class_table, plot_trends,
                                       protocol_differences, summary_table, trend_positions, wins_table)
-from training.curves import COLORS, REFERENCE_COLOR
-from training.evaluation import LabelProtocol, evaluate_models
+from zoo.training.curves import COLORS, REFERENCE_COLOR
+from zoo.training.evaluation import LabelProtocol, evaluate_models
 
 CLASSES = ["a", "b", "c"]
 

@@ -1,14 +1,14 @@
 """bench/conv_forms.py's matrix-product forms are the same linear maps as Keras' layers."""
+import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-
-import conv_forms  # noqa: E402
+_SPEC = importlib.util.spec_from_file_location("conv_forms", Path(__file__).resolve().parent.parent / "bench" / "conv_forms.py")
+conv_forms = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(conv_forms)
 
 
 @pytest.mark.parametrize("size, cin, cout", [(2, 3, 4), (4, 5, 2), (8, 2, 3)])

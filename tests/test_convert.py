@@ -16,10 +16,10 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from export.__main__ import main as export_main
-from export.parity import parity
+from zoo.export.__main__ import main as export_main
+from zoo.export.parity import parity
 from torch_files import CallGlobal, save
-from training.callbacks import TrainingCheckpoint
+from zoo.training.callbacks import TrainingCheckpoint
 from zoo.__main__ import main as zoo_cli
 from zoo.convert import torch_checkpoint
 from zoo.convert.__main__ import convert, main

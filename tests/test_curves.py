@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training.curves import curve_keys, plot_curves, plot_history, read_history
+from zoo.training.curves import curve_keys, plot_curves, plot_history, read_history
 
 BLUE = (31, 119, 180)
 

@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from training.data import (DataError, digits_arrays, list_image_folder, load_label_data,
+from zoo.training.data import (DataError, digits_arrays, list_image_folder, load_label_data,
                            training_pipeline)
 from zoo.dcgan import CIFAR10_CLASSES, DCGANConfig
 from zoo.registry import get_config
@@ -92,7 +92,7 @@ def test_bad_trees_are_one_line_errors_naming_the_path(tmp_path, case, message):
     elif case == "mixed_sizes":
         write_tree(root, ["a", "b"], sizes={("b", 1): (9, 8)})
     with pytest.raises(DataError, match=message) as error:
-        from training.data import image_folder_dataset
+        from zoo.training.data import image_folder_dataset
         image_folder_dataset(root)
     assert "\n" not in str(error.value)
     if case != "missing":

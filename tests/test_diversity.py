@@ -24,7 +24,7 @@ def test_per_condition_diversity_finds_the_collapsed_condition():
 
 def test_class_diversity_of_the_shipped_digits_models():
     import zoo
-    from training.evaluation.class_diversity import class_diversity
+    from zoo.training.evaluation.class_diversity import class_diversity
 
     ms = class_diversity(zoo.load("msgan_dcgan_digits"), num_samples=10, seed=0)
     baseline = class_diversity(zoo.load("dcgan_digits"), num_samples=10, seed=0)
@@ -33,7 +33,7 @@ def test_class_diversity_of_the_shipped_digits_models():
 
 
 def test_diversity_cli_bad_models_are_one_line_errors(capsys, tmp_path):
-    from training.diversity import main
+    from zoo.training.diversity import main
     from zoo.model_dir import save_generator
     from zoo.pix2pix import Pix2PixConfig, build_generator
 

@@ -9,8 +9,8 @@ import keras
 import numpy as np
 import pytest
 
-from training import evaluate, evaluation
-from training.evaluation import ConditionProtocol, evaluate_models, format_table, markdown_table
+from zoo.training import evaluate, evaluation
+from zoo.training.evaluation import ConditionProtocol, evaluate_models, format_table, markdown_table
 from zoo.paths import find_weights
 from zoo.metrics import KerasFeatures
 from zoo.metrics.lpips import DEFAULT_WEIGHTS, LPIPS

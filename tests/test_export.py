@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import zoo
-from export.__main__ import main as export_main
-from export.onnx_sampler import OnnxSampler
-from export.parity import parity, parity_inputs
+from zoo.export.__main__ import main as export_main
+from zoo.export.onnx_sampler import OnnxSampler
+from zoo.export.parity import parity, parity_inputs
 from zoo.dcgan import DCGANConfig, build_generator
 from zoo.paths import PACKAGE_MODELS
 from zoo.model_dir import save_generator
@@ -163,12 +163,13 @@ def test_onnx_sampler_needs_no_tensorflow_and_matches_zoo_load(exported, tiny_mo
     _, _, onnx_file = exported
     code = f"""
 import sys, numpy as np
-from export.onnx_sampler import OnnxSampler
+from zoo.export.onnx_sampler import OnnxSampler
 sampler = OnnxSampler({str(onnx_file)!r})
 np.save("one.npy", sampler.sample("7", 9, seed=123))
 np.save("many.npy", sampler.sample([0, 5, 9], 4, seed=5))
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf2onnx"))
-heavy += sorted(m for m in sys.modules if m.startswith("zoo.") and m not in ("zoo.conditions", "zoo.lazy"))
+heavy += sorted(m for m in sys.modules if m.startswith("zoo.") and m not in (
+    "zoo.conditions", "zoo.lazy", "zoo.export", "zoo.export.onnx_sampler"))
 print(heavy)
 """
     assert run_python(code, tmp_path).strip() == "[]"
@@ -272,7 +273,7 @@ def test_write_card_records_export_and_parity(tiny_model, tmp_path, monkeypatch)
     export_main([NAME, "--format", "all", "--out", str(tmp_path / "out"), "--write-card"])
     card = (home / NAME / "README.md").read_text()
     assert card.count("<!-- export:start -->") == 1 and "old" not in card
-    assert "tensorflow/serving" in card and f"python -m export {NAME} --format all" in card
+    assert "tensorflow/serving" in card and f"python -m zoo.export {NAME} --format all" in card
     values = [float(line.split("|")[2]) for line in card.splitlines() if line.startswith("| keras vs")]
     assert len(values) == 2 and max(values) < TOLERANCE
 
@@ -324,7 +325,7 @@ def test_tf2onnx_optimizer_copies_are_collected_during_conversion():
 
     import tf2onnx.optimizer as tf2onnx_optimizer
 
-    from export.onnx import collected_optimizer_copies
+    from zoo.export.onnx import collected_optimizer_copies
 
     class Node:
         pass

@@ -1,9 +1,9 @@
-"""training.fastpath: the precision/XLA rule on every machine kind, and the flags that use it."""
+"""zoo.training.fastpath: the precision/XLA rule on every machine kind, and the flags that use it."""
 import json
 
 import pytest
 
-from training.fastpath import XLA_BY_CPU_KIND, XLA_OFF_FAMILIES, Machine, choose_path, read_cpu_flags
+from zoo.training.fastpath import XLA_BY_CPU_KIND, XLA_OFF_FAMILIES, Machine, choose_path, read_cpu_flags
 
 AVX2 = Machine(frozenset({"sse4_2", "avx", "avx2", "fma"}))
 AVX512 = Machine(frozenset({"avx2", "fma", "avx512f", "avx512_vnni"}))

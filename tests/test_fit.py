@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import zoo
-from training import fit
+from zoo.training import fit
 from zoo.model_dir import load_sampler
 
 TINY_ARGS = ["--epochs", "1", "--limit", "64", "--batch-size", "16", "--verbose", "0"]
@@ -87,7 +87,7 @@ def test_fit_prints_no_keras_shuffle_warning(tmp_path):
 
 
 def test_resume_survives_a_half_written_history_line(tmp_path):
-    from training.curves import read_history
+    from zoo.training.curves import read_history
 
     out = tmp_path / "run"
     fit.main(["--out", str(out), *TINY_ARGS])
@@ -214,7 +214,7 @@ def _can_create_in(directory):
 
 
 def test_history_and_card_record_the_training_path_and_why(trained):
-    from training.fastpath import choose_path
+    from zoo.training.fastpath import choose_path
 
     expected = choose_path("auto", "auto")
     records = [json.loads(line) for line in (trained / "history.jsonl").read_text().splitlines()]
@@ -259,9 +259,9 @@ def test_a_run_whose_losses_become_nan_stops_keeps_the_good_checkpoint_and_publi
         tmp_path, capsys, monkeypatch):
     import tensorflow as tf
 
-    import training.tasks
+    import zoo.training.tasks
 
-    real_task_for = training.tasks.task_for
+    real_task_for = zoo.training.tasks.task_for
 
     class PoisonedTask:
         """Epoch 1: 4 good batches; then batches whose images are NaN."""
@@ -277,7 +277,7 @@ def test_a_run_whose_losses_become_nan_stops_keeps_the_good_checkpoint_and_publi
         def grid_conditions(self, config, data_dir=None):
             return self.task.grid_conditions(config, data_dir)
 
-    monkeypatch.setattr(training.tasks, "task_for", lambda config: PoisonedTask(real_task_for(config)))
+    monkeypatch.setattr(zoo.training.tasks, "task_for", lambda config: PoisonedTask(real_task_for(config)))
     out = tmp_path / "run"
     with pytest.raises(SystemExit) as exit_info:
         fit.main(["--out", str(out), "--limit", "64", "--batch-size", "16", "--steps-per-epoch", "4",
@@ -291,7 +291,7 @@ def test_a_run_whose_losses_become_nan_stops_keeps_the_good_checkpoint_and_publi
     assert not (out / "config.json").exists() and not (out / "samples" / "epoch_002.png").exists()
     assert [json.loads(line)["epoch"] for line in (out / "history.jsonl").read_text().splitlines()] == [1]
     # The kept checkpoint is good: the run resumes from it once the data is fixed.
-    monkeypatch.setattr(training.tasks, "task_for", real_task_for)
+    monkeypatch.setattr(zoo.training.tasks, "task_for", real_task_for)
     fit.main(["--out", str(out), "--resume", "--limit", "64", "--batch-size", "16", "--steps-per-epoch", "4",
               "--epochs", "2", "--verbose", "0"])
     assert np.isfinite(zoo.load(str(out)).sample(3, 2, seed=0).astype(np.float32)).all()

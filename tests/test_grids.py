@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training.callbacks import SampleGrid
-from training.grids import grid_image, save_grid
+from zoo.training.callbacks import SampleGrid
+from zoo.training.grids import grid_image, save_grid
 
 
 class ConstantGenerator:

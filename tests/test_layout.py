@@ -1,7 +1,9 @@
 """The layout rules, checked statically on the source (nothing is imported):
 
-* ``zoo/`` imports nothing from ``training/``, ``export/`` or ``bench/``; ``export/`` nothing
-  from ``training/``;
+* the folders ``training/`` and ``export/`` are the packages ``zoo.training`` and ``zoo.export``
+  (setup.py's ``package_dir``): the distribution claims one top-level name, ``zoo``;
+* the zoo's core (``zoo/``) imports nothing from ``zoo.training``, ``zoo.export`` or ``bench``;
+  ``zoo.export`` nothing from ``zoo.training``;
 * no import cycle among the modules of ``zoo/``, counting function-level imports too (a local
   import that only dodges a cycle is still a cycle).
 """
@@ -9,23 +11,35 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("zoo", "training", "export", "bench")
+# folder of the repository -> the package it installs as
+PACKAGES = {"zoo": "zoo", "training": "zoo.training", "export": "zoo.export", "bench": "bench"}
+OUTSIDE_CORE = ("zoo.training", "zoo.export")
 
 
-def module_name(path, root=ROOT):
+def module_name(path, root=ROOT, packages=None):
     parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
+    parts[0] = (packages or {}).get(parts[0], parts[0])
     return ".".join(parts)
 
 
 def source_modules(root=ROOT, packages=PACKAGES):
     """``{module name: path}`` of every ``.py`` file under the given top-level folders."""
+    packages = packages if isinstance(packages, dict) else {name: name for name in packages}
     modules = {}
-    for package in packages:
-        for path in sorted((root / package).rglob("*.py")):
-            modules[module_name(path, root)] = path
+    for folder in packages:
+        for path in sorted((root / folder).rglob("*.py")):
+            modules[module_name(path, root, packages)] = path
     return modules
+
+
+def package_of(name):
+    """``zoo`` (the core), ``zoo.training``, ``zoo.export`` or the top-level name."""
+    for outside in OUTSIDE_CORE:
+        if name == outside or name.startswith(outside + "."):
+            return outside
+    return name.split(".")[0]
 
 
 def imports_of(name, path, known):
@@ -94,30 +108,65 @@ MODULES = source_modules()
 def forbidden_imports(importer_package, forbidden):
     hits = []
     for name, path in MODULES.items():
-        if name.split(".")[0] != importer_package:
+        if package_of(name) != importer_package:
             continue
         for target, line in imports_of(name, path, MODULES):
-            if target.split(".")[0] in forbidden:
+            if package_of(target) in forbidden:
                 hits.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
     return hits
 
 
 def test_the_checks_see_the_source():
-    assert {"zoo.registry", "zoo.dcgan.model", "export.onnx", "training.evaluate"} <= set(MODULES)
+    assert {"zoo.registry", "zoo.dcgan.model", "zoo.export.onnx", "zoo.training.evaluate"} <= set(MODULES)
     graph = import_graph(MODULES)
     assert "zoo.base" in graph["zoo.dcgan.model"] and "zoo.losses" in graph["zoo.base"]
 
 
 def test_zoo_imports_nothing_from_training_export_or_bench():
-    assert forbidden_imports("zoo", {"training", "export", "bench"}) == []
+    assert forbidden_imports("zoo", {"zoo.training", "zoo.export", "bench"}) == []
 
 
 def test_export_imports_nothing_from_training():
-    assert forbidden_imports("export", {"training"}) == []
+    assert forbidden_imports("zoo.export", {"zoo.training"}) == []
+
+
+def test_no_top_level_training_or_export_imports():
+    """Everything imports the installed names; a bare ``training.x`` would need the checkout on sys.path."""
+    hits = [f"{path.relative_to(ROOT)}:{line} imports {target}"
+            for name, path in MODULES.items() for target, line in imports_of(name, path, MODULES)
+            if target.split(".")[0] in ("training", "export")]
+    hits += [f"{path.relative_to(ROOT)}" for path in sorted((ROOT / "tests").glob("*.py"))
+             if any(target.split(".")[0] in ("training", "export")
+                    for target, _ in imports_of(path.stem, path, MODULES))]
+    assert hits == []
+
+
+def test_the_installed_distribution_claims_only_zoo():
+    import setuptools
+
+    captured = {}
+    real_setup = setuptools.setup
+    setuptools.setup = lambda **kwargs: captured.update(kwargs)
+    try:
+        source = (ROOT / "setup.py").read_text(encoding="utf-8").replace('open("README.md"', f'open({str(ROOT / "README.md")!r}')
+        exec(compile(source, "setup.py", "exec"), {"__name__": "__main__"})
+    finally:
+        setuptools.setup = real_setup
+    packages = captured["packages"]
+    assert {package.split(".")[0] for package in packages} == {"zoo"}
+    assert {"zoo", "zoo.training", "zoo.training.evaluation", "zoo.export", "zoo.dcgan"} <= set(packages)
+    assert captured["package_dir"] == {"zoo.training": "training", "zoo.export": "export"}
+
+
+def test_no_script_inserts_into_sys_path():
+    hits = [str(path.relative_to(ROOT)) for folder in ("zoo", "training", "export", "bench", "tests")
+            for path in sorted((ROOT / folder).rglob("*.py")) if path != Path(__file__).resolve()
+            if "sys.path.insert" in path.read_text(encoding="utf-8") or "sys.path.append" in path.read_text(encoding="utf-8")]
+    assert hits == [], "scripts import through the installed package, not sys.path: " + ", ".join(hits)
 
 
 def test_no_import_cycle_among_zoo_modules():
-    graph = import_graph({name: path for name, path in MODULES.items() if name.split(".")[0] == "zoo"})
+    graph = import_graph({name: path for name, path in MODULES.items() if package_of(name) == "zoo"})
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(
         f"{a} (line {graph[a][b]})" for a, b in zip(cycle, cycle[1:])) + f" -> {cycle[-1]}"
@@ -129,9 +178,9 @@ def test_the_checks_catch_function_level_imports_and_cycles(tmp_path):
     (package / "__init__.py").write_text("")
     (package / "sub" / "__init__.py").write_text("from .b import thing\n")
     (package / "a.py").write_text("from zoo.sub import b\n")
-    (package / "sub" / "b.py").write_text("def f():\n    from ..a import x\n    import training.fit\n")
+    (package / "sub" / "b.py").write_text("def f():\n    from ..a import x\n    import zoo.training.fit\n")
     modules = source_modules(tmp_path, ("zoo",))
-    assert imports_of("zoo.sub.b", modules["zoo.sub.b"], modules) == [("zoo.a", 2), ("training.fit", 3)]
+    assert imports_of("zoo.sub.b", modules["zoo.sub.b"], modules) == [("zoo.a", 2), ("zoo.training.fit", 3)]
     assert ("zoo.sub.b", 1) in imports_of("zoo.sub", modules["zoo.sub"], modules)
     assert find_cycle(import_graph(modules)) == ["zoo.a", "zoo.sub.b", "zoo.a"]
     assert find_cycle({"a": ["b"], "b": ["c"], "c": []}) is None

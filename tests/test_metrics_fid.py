@@ -152,7 +152,7 @@ def test_inception_graph_errors_say_how_to_get_it(tmp_path, monkeypatch):
 
 
 def test_digit_classifier_script_writes_a_feature_model_and_card(tmp_path):
-    from training.train_digit_classifier import FEATURE_LAYER, MODEL_FILE, main
+    from zoo.training.train_digit_classifier import FEATURE_LAYER, MODEL_FILE, main
 
     accuracy = main(["--out", str(tmp_path), "--epochs", "2", "--feature-dim", "16"])
     assert 0.1 < accuracy <= 1.0

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.convert_lpips import lpips_state_dict
+from zoo.training.convert_lpips import lpips_state_dict
 from zoo.metrics.lpips import BACKBONES, DEFAULT_WEIGHTS, LPIPS, conv_keys
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "lpips"
@@ -204,7 +204,7 @@ def test_converter_cli_without_torch_says_what_to_install(tmp_path, capsys):
         pytest.skip("torch is installed")
     except ImportError:
         pass
-    from training.convert_lpips import main
+    from zoo.training.convert_lpips import main
 
     assert main(["--out", str(tmp_path / "x.npz")]) == 2
     assert "pip install torch" in capsys.readouterr().err

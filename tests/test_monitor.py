@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from training.monitor import ModeCollapseMonitor, oscillation
+from zoo.training.monitor import ModeCollapseMonitor, oscillation
 from zoo.lab.gan2d import GAN2DConfig
 from zoo.lab.harness import train_gan2d
 from zoo.lab.toy import get_mixture

@@ -1,4 +1,4 @@
-"""training.numerics and callbacks.StopOnNonFinite: numbers that cannot train fail loudly."""
+"""zoo.training.numerics and callbacks.StopOnNonFinite: numbers that cannot train fail loudly."""
 import math
 import types
 
@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from training.callbacks import StopOnNonFinite
-from training.numerics import NonFiniteTraining, check_config_numbers, non_finite_items
+from zoo.training.callbacks import StopOnNonFinite
+from zoo.training.numerics import NonFiniteTraining, check_config_numbers, non_finite_items
 from zoo.dcgan.config import DCGANConfig
 
 

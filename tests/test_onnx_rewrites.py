@@ -7,8 +7,8 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from export.onnx import convert, optimize
-from export.onnx_rewrites import noise_planes_to_bias, small_convs_to_matmul
+from zoo.export.onnx import convert, optimize
+from zoo.export.onnx_rewrites import noise_planes_to_bias, small_convs_to_matmul
 from zoo.unet import build_unet
 
 SIZE, NZ, NGF = 16, 3, 4

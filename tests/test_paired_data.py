@@ -4,8 +4,8 @@ import tensorflow as tf
 import pytest
 from PIL import Image
 
-from training.data import DataError
-from training.paired_data import (jitter, list_pairs, load_pairs, load_size_for, paired_dataset,
+from zoo.training.data import DataError
+from zoo.training.paired_data import (jitter, list_pairs, load_pairs, load_size_for, paired_dataset,
                                   training_pairs)
 
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training import paired_eval
-from training.evaluation.paired import evaluate, table
+from zoo.training import paired_eval
+from zoo.training.evaluation.paired import evaluate, table
 from zoo.paths import find_weights
 
 

@@ -91,7 +91,7 @@ def test_a_generator_that_ignores_its_input_fails_the_check():
 
 
 def test_paired_eval_reports_fidelity_and_photo_vs_noise():
-    from training.evaluation.paired import evaluate, table
+    from zoo.training.evaluation.paired import evaluate, table
 
     targets = np.stack([np.full((4, 4, 3), v, np.float32) for v in (-0.5, 0.0, 0.5)])
     shift = 0.05 * np.arange(3, dtype=np.float32)[None, :, None, None, None]

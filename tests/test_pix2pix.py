@@ -108,7 +108,7 @@ def test_schedule_is_constant_then_linear():
 
 
 def test_fit_on_a_tiny_jpeg_folder_sets_the_schedule(tmp_path):
-    from training.tasks import task_for
+    from zoo.training.tasks import task_for
 
     write_pairs(tmp_path / "train", 2)
     config = tiny_config()
@@ -125,7 +125,7 @@ def test_fit_on_a_tiny_jpeg_folder_sets_the_schedule(tmp_path):
 
 
 def test_fit_py_trains_saves_and_zoo_load_samples(tmp_path):
-    from training.fit import main
+    from zoo.training.fit import main
 
     write_pairs(tmp_path / "data" / "train", 2)
     write_pairs(tmp_path / "data" / "val", 2)
@@ -178,7 +178,7 @@ def test_sampler_bad_inputs():
 
 
 def test_fit_py_needs_a_data_dir_for_paired_models(tmp_path, capsys):
-    from training.fit import main
+    from zoo.training.fit import main
 
     with pytest.raises(SystemExit):
         main(["--model", "msgan_pix2pix_maps", "--out", str(tmp_path / "run"), "--set", "ngf=4"])

@@ -3,7 +3,7 @@
 A block that cannot run offline and fast is skipped only when the line right before it is
 ``<!-- no-test: reason -->``. Blocks run in a scratch directory holding a link to
 ``saved_models/`` (the README's paths are relative to the repository root) and the ONNX file
-that the README's ``python -m export`` command writes, so nothing lands in the repository.
+that the README's ``python -m zoo.export`` command writes, so nothing lands in the repository.
 """
 import re
 from pathlib import Path
@@ -65,12 +65,12 @@ def test_the_readme_has_runnable_python_blocks():
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     """A scratch working directory that looks like the repository root to the README's snippets."""
-    from export.onnx import export_onnx
+    from zoo.export.onnx import export_onnx
     import zoo
 
     directory = tmp_path_factory.mktemp("readme")
     (directory / "saved_models").symlink_to(ROOT / "saved_models", target_is_directory=True)
-    # What `python -m export msgan_dcgan_digits --format all --out exported/` writes, ONNX half.
+    # What `python -m zoo.export msgan_dcgan_digits --format all --out exported/` writes, ONNX half.
     export_onnx(zoo.load("msgan_dcgan_digits"), directory / "exported")
     return directory
 

@@ -3,8 +3,8 @@ pretraining, and the attribute classifier's scores."""
 import numpy as np
 import pytest
 
-from training.shapes_classifier import build_classifier, caption_fidelity, free_spread, training_arrays
-from training.shapes_data import RGB, TRUTH_CLASSES, make_shapes, named_truth, render
+from zoo.training.shapes_classifier import build_classifier, caption_fidelity, free_spread, training_arrays
+from zoo.training.shapes_data import RGB, TRUTH_CLASSES, make_shapes, named_truth, render
 from zoo.stackgan import SHAPES, StackGANConfig
 from zoo.stackgan.networks import build_generator
 from zoo.stackgan.text import (VOCABULARY, Caption, CaptionTokenizer, all_captions, caption_split, check_caption,
@@ -108,7 +108,7 @@ def test_classifier_outputs_and_targets():
 
 
 def test_evaluation_files_for_the_text_preset(tmp_path):
-    from training.shapes_data import write_evaluation_files
+    from zoo.training.shapes_data import write_evaluation_files
 
     captions, folder = write_evaluation_files(tmp_path, num_images=5, image_size=16)
     assert captions.read_text().splitlines() == [c.text for c in caption_split("test")]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from training.data import DataError
-from training.text_data import (EMBEDDINGS_FILE, FILENAMES_FILE, TextTask, crop_box, cub_dataset, file_key,
+from zoo.training.data import DataError
+from zoo.training.text_data import (EMBEDDINGS_FILE, FILENAMES_FILE, TextTask, crop_box, cub_dataset, file_key,
                                 grid_captions, read_embeddings)
 from zoo.stackgan import SHAPES, StackGANConfig
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training.data import DataError
-from training.unpaired_data import (YOSEMITE, center_crop, folder_domains, list_domain_images, load_domains,
+from zoo.training.data import DataError
+from zoo.training.unpaired_data import (YOSEMITE, center_crop, folder_domains, list_domain_images, load_domains,
                                     tfds_domains, training_batches)
 from zoo.drit import DRITConfig
 

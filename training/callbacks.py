@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from training.grids import save_grid
-from training.numerics import NonFiniteTraining, non_finite_items
+from zoo.training.grids import save_grid
+from zoo.training.numerics import NonFiniteTraining, non_finite_items
 from zoo.sampling import to_uint8
 
 
@@ -63,7 +63,7 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
-    """Raise :class:`training.numerics.NonFiniteTraining` on the first NaN/inf loss or weight.
+    """Raise :class:`zoo.training.numerics.NonFiniteTraining` on the first NaN/inf loss or weight.
 
     Losses: the logs after every batch (the epoch's running means, so the first non-finite one
     is the step whose loss was). Weights of G and D: at the end of every epoch, since a

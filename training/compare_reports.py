@@ -23,9 +23,9 @@ import json
 import sys
 from pathlib import Path
 
-from training.curves import plot_panels
-from training.evaluation.protocols import REFERENCE
-from training.evaluation.report import model_labels
+from zoo.training.curves import plot_panels
+from zoo.training.evaluation.protocols import REFERENCE
+from zoo.training.evaluation.report import model_labels
 
 # (key, column title, direction: +1 higher is better, -1 lower is better, 0 neither)
 METRICS = (("fid", "FID", -1), ("kid", "KID", -1), ("lpips", "LPIPS", +1), ("ndb", "NDB", -1),

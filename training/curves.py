@@ -4,7 +4,7 @@
 publishes a model, and the model card shows it: losses, the MS ratio and the ModeCollapseMonitor's
 diversity at a glance, without starting TensorBoard.
 
-    python -c "from training.curves import plot_history; plot_history('runs/NAME/history.jsonl', 'curves.png')"
+    python -c "from zoo.training.curves import plot_history; plot_history('runs/NAME/history.jsonl', 'curves.png')"
 
 :func:`plot_panels` draws several named series per panel with a legend (``compare_reports.py``'s
 metrics across checkpoints, one line per model).

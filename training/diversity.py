@@ -1,6 +1,6 @@
 """Within-class diversity of label-conditioned zoo models (mean pairwise L1 between samples).
 
-The command line of :mod:`training.evaluation.class_diversity`.
+The command line of :mod:`zoo.training.evaluation.class_diversity`.
 
     python training/diversity.py msgan_dcgan_digits dcgan_digits --samples 50 --write-cards
 
@@ -15,7 +15,7 @@ import shlex
 import sys
 
 import zoo
-from training.evaluation.class_diversity import class_diversity, real_digits_diversity, table
+from zoo.training.evaluation.class_diversity import class_diversity, real_digits_diversity, table
 from zoo.cards import write_section
 from zoo.machine import machine_line
 

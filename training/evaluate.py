@@ -1,6 +1,6 @@
 """Evaluate zoo models with the MSGAN paper's protocols: ``python training/evaluate.py``.
 
-The command line of :mod:`training.evaluation` (protocols, their inputs, reports).
+The command line of :mod:`zoo.training.evaluation` (protocols, their inputs, reports).
 
     # label task (the shipped digits models, side by side, FID-digits + NDB/JSD + L1 diversity)
     python training/evaluate.py --preset label --model msgan_dcgan_digits --baseline dcgan_digits \\
@@ -41,8 +41,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from training import evaluation  # lazy: TensorFlow loads when a protocol is built
-from training.evaluation.presets import PRESETS
+from zoo.training import evaluation  # lazy: TensorFlow loads when a protocol is built
+from zoo.training.evaluation.presets import PRESETS
 from zoo.cards import write_section
 from zoo.machine import machine_line
 from zoo.metrics.ndb import DEFAULT_N_INIT

@@ -36,8 +36,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from training.fastpath import AUTO, JIT_CHOICES, PRECISIONS, choose_path
-from training.numerics import NonFiniteTraining, check_config_numbers
+from zoo.training.fastpath import AUTO, JIT_CHOICES, PRECISIONS, choose_path
+from zoo.training.numerics import NonFiniteTraining, check_config_numbers
 
 DEFAULT_MODEL = "msgan_dcgan_digits"
 
@@ -161,7 +161,7 @@ def check_out_writable(out):
 
 
 def resolve_path(args, out, family=None):
-    """The :class:`training.fastpath.TrainingPath` of this run (``auto`` resolved).
+    """The :class:`zoo.training.fastpath.TrainingPath` of this run (``auto`` resolved).
 
     A resumed run keeps the precision its ``history.jsonl`` names (an optimizer's checkpoint
     under ``mixed_float16`` has the loss-scale wrapper's structure); XLA follows the machine.
@@ -179,7 +179,7 @@ def resolve_path(args, out, family=None):
 
 def _logged_precision(path):
     """The ``mixed_precision`` of the last record of a ``history.jsonl`` that has one, else None."""
-    from training.curves import read_history
+    from zoo.training.curves import read_history
 
     if not path.is_file():
         return None
@@ -200,13 +200,13 @@ def main(argv=None):
     import keras
     import tensorflow as tf
 
-    from training.callbacks import (EpochGenerators, EpochWallTime, History, SampleGrid, StopOnNonFinite,
+    from zoo.training.callbacks import (EpochGenerators, EpochWallTime, History, SampleGrid, StopOnNonFinite,
                                     TrainingCheckpoint)
     from zoo.cards import training_card
-    from training.data import DataError
+    from zoo.training.data import DataError
     from zoo.machine import machine_line
-    from training.monitor import ModeCollapseMonitor
-    from training.tasks import task_for
+    from zoo.training.monitor import ModeCollapseMonitor
+    from zoo.training.tasks import task_for
     from zoo.registry import get_family
     from zoo.model_dir import save_generator
 
@@ -252,7 +252,7 @@ def main(argv=None):
         grid_conditions, samples_per_condition=8, log_dir=out / "logs" / "mode_collapse", verbose=args.verbose)]
     if monitor and initial_epoch and (out / "history.jsonl").is_file():
         # Keep the run's early diversity as the collapse reference and the drift across the restart.
-        from training.curves import read_history
+        from zoo.training.curves import read_history
 
         records = read_history(out / "history.jsonl", strict=False)  # a half-written last line must not stop a resume
         monitor[0].resume_from([r for r in records if r["epoch"] <= initial_epoch])
@@ -292,7 +292,7 @@ def main(argv=None):
 def _logged_epoch(path, epoch):
     """The metrics ``history.jsonl`` logged for ``epoch`` ({} when it has none): the card's last
     epoch when this process trained nothing (it only publishes a finished run)."""
-    from training.curves import read_history
+    from zoo.training.curves import read_history
 
     if not path.is_file():
         return {}
@@ -320,7 +320,7 @@ def _publish(gan, config, run, grid, out, save_generator, training_card):
         shutil.copy(grid.last_path, staging / "samples.png")
         run["grid"] = "samples.png"
     if (out / "history.jsonl").is_file():
-        from training.curves import plot_history
+        from zoo.training.curves import plot_history
 
         try:
             plot_history(out / "history.jsonl", staging / "curves.png", strict=False,

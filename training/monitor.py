@@ -220,7 +220,7 @@ class ModeCollapseMonitor(keras.callbacks.Callback):
                 tf.summary.scalar("mode_collapse/sample_drift", drift)
             tf.summary.histogram("mode_collapse/per_condition_diversity", per_condition)
             if samples.ndim == 5:  # (rows, n, H, W, C) images: the fixed-noise grid
-                from training.grids import grid_image
+                from zoo.training.grids import grid_image
                 from zoo.sampling import to_uint8
 
                 grid = grid_image(to_uint8(samples))

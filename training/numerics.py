@@ -3,7 +3,7 @@
 * :func:`check_config_numbers` rejects a config whose numbers cannot train (NaN or infinite
   values, a learning rate <= 0, negative weights of loss terms or decay, betas outside [0, 1)),
   with a one-line message, before anything is built or written.
-* :class:`NonFiniteTraining` is what ``training.callbacks.StopOnNonFinite`` raises as soon as a
+* :class:`NonFiniteTraining` is what ``zoo.training.callbacks.StopOnNonFinite`` raises as soon as a
   step's logged losses are NaN or infinite (after every batch) or a weight of G or D is (at the
   end of every epoch, before any later callback checkpoints or publishes it). Placed first in
   ``fit``'s callbacks, the epoch's checkpoint, sample grid and history line are never written,

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from training.data import DataError
+from zoo.training.data import DataError
 
 AUTOTUNE = tf.data.AUTOTUNE
 PAIR_SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -31,7 +31,7 @@ def list_pairs(data_dir, split="train"):
     """Sorted paths of the side-by-side pair images in ``data_dir/split``.
 
     Checks every file's header: RGB, width exactly twice the height. Raises
-    :class:`training.data.DataError` naming the folder or the first bad file.
+    :class:`zoo.training.data.DataError` naming the folder or the first bad file.
     """
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")

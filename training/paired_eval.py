@@ -1,6 +1,6 @@
 """Diversity and fidelity of image-conditioned zoo models on the validation pairs.
 
-The command line of :mod:`training.evaluation.paired`.
+The command line of :mod:`zoo.training.evaluation.paired`.
 
     python training/paired_eval.py saved_models/msgan_pix2pix_maps saved_models/pix2pix_maps \\
         --data-dir ../shared/data/maps --inputs 100 --samples 50 --write-cards
@@ -24,9 +24,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from training.data import DataError
-from training.evaluation.paired import evaluate, model_samples, save_val_grid, table
-from training.paired_data import load_pairs
+from zoo.training.data import DataError
+from zoo.training.evaluation.paired import evaluate, model_samples, save_val_grid, table
+from zoo.training.paired_data import load_pairs
 from zoo.cards import write_section
 from zoo.loading import load
 from zoo.machine import machine_line

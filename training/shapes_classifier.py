@@ -3,7 +3,7 @@
     python training/shapes_classifier.py                       # train; writes saved_models/shapes_classifier/
     python training/shapes_classifier.py --score DIR [DIR...]  # score model directories on held-out captions
 
-A small CNN trained on pictures of :mod:`training.shapes_data` (captions of both splits: it is a
+A small CNN trained on pictures of :mod:`zoo.training.shapes_data` (captions of both splits: it is a
 measuring instrument, not the GAN) to predict every ground-truth attribute: count, colour,
 shape, size class, horizontal and vertical half (softmax heads) and the mean centre, radius
 and shade (regression). Its accuracy on freshly drawn pictures goes into its card.
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 
-from training.shapes_data import TRUTH_CLASSES, make_shapes, named_truth  # noqa: E402
+from zoo.training.shapes_data import TRUTH_CLASSES, make_shapes, named_truth  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "saved_models" / "shapes_classifier"
 WEIGHTS_FILE = "classifier.weights.h5"

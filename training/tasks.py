@@ -1,9 +1,9 @@
 """How fit.py feeds each model family: its data and the conditions of its sample grid."""
 import numpy as np
 
-from training.data import load_label_data, training_pipeline
-from training.text_data import TextTask
-from training.unpaired_data import UnpairedTask
+from zoo.training.data import load_label_data, training_pipeline
+from zoo.training.text_data import TextTask
+from zoo.training.unpaired_data import UnpairedTask
 
 
 class LabelTask:
@@ -12,7 +12,7 @@ class LabelTask:
     def training_data(self, config, data_dir=None, limit=None):
         """``(batched dataset of (condition, image), num_examples)`` for ``fit``.
 
-        Raises :class:`training.data.DataError` for unusable data.
+        Raises :class:`zoo.training.data.DataError` for unusable data.
         """
         dataset, count, _ = load_label_data(config, data_dir, limit=limit)
         return training_pipeline(dataset, count, config.batch_size, seed=config.seed), count
@@ -36,15 +36,15 @@ class PairedTask:
     """Image-conditioned models (Pix2Pix, BicycleGAN): an input image in, an output image out.
 
     Data: the standard paired layout (``train/``, ``val/``, ``test/`` of A|B side-by-side
-    images, see :mod:`training.paired_data`); ``config.direction`` picks AtoB or BtoA.
+    images, see :mod:`zoo.training.paired_data`); ``config.direction`` picks AtoB or BtoA.
     """
 
     grid_rows = 4
 
     def training_data(self, config, data_dir=None, limit=None):
         """``(batched dataset of (input image, target image), num_pairs)``; jittered, in [-1, 1]."""
-        from training.data import DataError
-        from training.paired_data import load_size_for, training_pairs
+        from zoo.training.data import DataError
+        from zoo.training.paired_data import load_size_for, training_pairs
 
         if data_dir is None:
             raise DataError(f"{config.name} trains on paired images: pass --data-dir "
@@ -57,7 +57,7 @@ class PairedTask:
         """The first validation inputs (training inputs when there is no ``val/``), one grid row each."""
         from pathlib import Path
 
-        from training.paired_data import load_pairs
+        from zoo.training.paired_data import load_pairs
 
         split = "val" if data_dir is not None and (Path(data_dir) / "val").is_dir() else "train"
         inputs, _ = load_pairs(data_dir, config.image_size, split, config.direction, limit=self.grid_rows)

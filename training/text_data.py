@@ -7,14 +7,14 @@ StackGAN's ``birds/train/`` (or ``test/``): ``char-CNN-RNN-embeddings.pickle`` (
 as one array or a list of ``(10, 1024)`` arrays) and ``filenames.pickle`` (``N`` keys like
 ``002.Laysan_Albatross/Laysan_Albatross_0002_1027``, in the embeddings' order). Both pickles are
 read with an unpickler that builds NumPy arrays, lists and strings only: any other object in
-the file is refused (a one-line :class:`training.data.DataError`).
+the file is refused (a one-line :class:`zoo.training.data.DataError`).
 
 Preprocessing as the official ``datasets.py``/``main.py``: StackGAN's bounding-box crop (a square
 of 1.5x the box's longer side around its centre, clipped to the image), resize of the shorter
 side to ``76/64`` of the image size, random crop, random horizontal flip, pixels to [-1, 1];
 one of the image's 10 embeddings drawn at random every time the image is used.
 
-Shapes (``msgan_stackgan_shapes``): :mod:`training.shapes_data`, captions as token ids.
+Shapes (``msgan_stackgan_shapes``): :mod:`zoo.training.shapes_data`, captions as token ids.
 """
 import codecs
 import io
@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from training.data import DataError, training_pipeline
-from training.shapes_data import make_shapes
+from zoo.training.data import DataError, training_pipeline
+from zoo.training.shapes_data import make_shapes
 from zoo.stackgan.text import CaptionTokenizer, caption_split
 
 try:  # NumPy 2 moved it; pickles name the old place, which we map by hand

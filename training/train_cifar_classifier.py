@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from training.data import AUTOTUNE, DataError, check_image_sizes, list_image_folder, scale_image, tfds_dataset
+from zoo.training.data import AUTOTUNE, DataError, check_image_sizes, list_image_folder, scale_image, tfds_dataset
 from zoo.machine import machine_line, set_threads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +83,7 @@ def folder_split(data_dir, split, limit=None, seed=0):
 
     ``limit`` keeps a seeded random subset of that many files (drawn across all classes, not the
     first folders), so smoke runs need not decode all 50,000 images. The decode is written here
-    rather than through ``training.data.image_folder_dataset`` because that one takes no subset.
+    rather than through ``zoo.training.data.image_folder_dataset`` because that one takes no subset.
     """
     split_dir = Path(data_dir) / split
     if not split_dir.is_dir():

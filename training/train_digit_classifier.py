@@ -43,7 +43,7 @@ def build_classifier(feature_dim=64, seed=0):
 def split_digits(seed=0, test_fraction=0.2):
     from sklearn.model_selection import train_test_split
 
-    from training.data import digits_arrays
+    from zoo.training.data import digits_arrays
 
     images, labels = digits_arrays()
     return train_test_split(images, labels, test_size=test_fraction, stratify=labels, random_state=seed)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from training.data import IMAGE_SUFFIXES, DataError
+from zoo.training.data import IMAGE_SUFFIXES, DataError
 
 AUTOTUNE = tf.data.AUTOTUNE
 SPLITS = ("train", "test")
@@ -29,7 +29,7 @@ YOSEMITE = "cycle_gan/summer2winter_yosemite"
 def list_domain_images(data_dir, split="train"):
     """Sorted image paths of ``data_dir/<split>A`` and ``data_dir/<split>B``.
 
-    Raises :class:`training.data.DataError` (one line) for a missing directory or domain folder,
+    Raises :class:`zoo.training.data.DataError` (one line) for a missing directory or domain folder,
     a domain without images, or a file that is not a readable image.
     """
     if split not in SPLITS:

@@ -1,7 +1,7 @@
 """msgan-zoo: diverse conditional image synthesis with mode seeking GANs (Keras 3).
 
 The package attributes below are imported on first use (PEP 562), so ``import zoo`` and the
-NumPy-only modules (``zoo.conditions``, which ``export.onnx_sampler`` uses) never load Keras
+NumPy-only modules (``zoo.conditions``, which ``zoo.export.onnx_sampler`` uses) never load Keras
 or TensorFlow; ``zoo.load(...)`` and the rest load them when called.
 """
 from zoo.lazy import lazy_attributes

@@ -2,7 +2,7 @@
 
 :func:`training_card` is the card ``fit.py`` writes with a freshly trained generator. Every tool
 that writes into a card (``fit.py``'s training card, ``evaluate.py``'s metrics,
-``diversity.py`` / ``paired_eval.py``'s diversity, ``python -m export``'s parity) goes through
+``diversity.py`` / ``paired_eval.py``'s diversity, ``python -m zoo.export``'s parity) goes through
 this module: a tool owns a section ``<!-- key:start --> ... <!-- key:end -->`` and replaces
 only that block, so the others' sections and any text written by hand stay as they are.
 """
@@ -57,7 +57,7 @@ def training_card(config, run):
         run: dict with ``command``, ``epochs``, ``steps``, ``examples``, ``wall_time_s``,
             ``machine`` (a line), ``final_logs`` (dict), ``grid`` (file name or None) and
             optionally ``curves`` (the training-curves PNG's file name) and ``training_path``
-            (precision, XLA and why: ``training.fastpath.TrainingPath.line()``).
+            (precision, XLA and why: ``zoo.training.fastpath.TrainingPath.line()``).
     """
     baseline = config.lambda_ms == 0
     kind = "baseline (lambda_ms = 0, no mode seeking term)" if baseline else f"MSGAN (lambda_ms = {config.lambda_ms})"

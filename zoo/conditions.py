@@ -1,6 +1,6 @@
 """Class conditions given by id or by name: NumPy only, so any runtime can share it.
 
-``zoo.load(name).sample`` and ``export.onnx_sampler.OnnxSampler`` both resolve their ``condition``
+``zoo.load(name).sample`` and ``zoo.export.onnx_sampler.OnnxSampler`` both resolve their ``condition``
 argument here; importing this module loads neither Keras nor TensorFlow.
 """
 import numpy as np

@@ -1,31 +1,31 @@
 """Evaluation as a library: the MSGAN paper's protocols, what they are built from, and their reports.
 
-* :mod:`training.evaluation.presets` - the paper's counts per preset (``label``, ``image``, ``text``);
-* :mod:`training.evaluation.protocols` - :class:`LabelProtocol`, :class:`ConditionProtocol` and
+* :mod:`zoo.training.evaluation.presets` - the paper's counts per preset (``label``, ``image``, ``text``);
+* :mod:`zoo.training.evaluation.protocols` - :class:`LabelProtocol`, :class:`ConditionProtocol` and
   :func:`evaluate_models` (every model scored against the same reference statistics and bins);
-* :mod:`training.evaluation.sources` - reference data, FID features, LPIPS, and
+* :mod:`zoo.training.evaluation.sources` - reference data, FID features, LPIPS, and
   :func:`build_protocol` from options;
-* :mod:`training.evaluation.report` - console / Markdown tables, per-class tables, card body, plots;
-* :mod:`training.evaluation.class_diversity` and :mod:`training.evaluation.paired` - the quick
+* :mod:`zoo.training.evaluation.report` - console / Markdown tables, per-class tables, card body, plots;
+* :mod:`zoo.training.evaluation.class_diversity` and :mod:`zoo.training.evaluation.paired` - the quick
   within-class L1 of label models and the diversity + fidelity of image models on validation pairs.
 
 The command lines are thin: ``training/evaluate.py``, ``training/diversity.py``,
 ``training/paired_eval.py``; every card they write goes through :mod:`zoo.cards`.
-Attributes load their module on first use, so ``from training import evaluation`` is cheap.
+Attributes load their module on first use, so ``from zoo.training import evaluation`` is cheap.
 """
 from zoo.lazy import lazy_attributes
 
 _LAZY = {
-    "PRESETS": "training.evaluation.presets",
-    **{name: "training.evaluation.protocols" for name in (
+    "PRESETS": "zoo.training.evaluation.presets",
+    **{name: "zoo.training.evaluation.protocols" for name in (
         "LabelProtocol", "ConditionProtocol", "evaluate_models", "REFERENCE", "draw", "to_unit", "check_lpips_size")},
-    **{name: "training.evaluation.sources" for name in (
+    **{name: "zoo.training.evaluation.sources" for name in (
         "build_protocol", "make_features", "make_lpips", "feature_spec", "load_model", "label_data",
         "image_folder_uint8", "DIGITS_CLASSIFIER", "CIFAR10_CLASSIFIER")},
-    **{name: "training.evaluation.report" for name in (
+    **{name: "zoo.training.evaluation.report" for name in (
         "format_table", "markdown_table", "per_class_markdown", "table_columns", "model_labels", "paper_deviations",
         "card_body", "write_plots")},
-    **{name: "training.evaluation.class_diversity" for name in ("class_diversity", "real_digits_diversity")},
+    **{name: "zoo.training.evaluation.class_diversity" for name in ("class_diversity", "real_digits_diversity")},
 }
 __all__ = sorted(_LAZY)
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

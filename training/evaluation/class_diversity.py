@@ -7,7 +7,7 @@ first). ``training/diversity.py`` is its command line.
 """
 import numpy as np
 
-from training.data import digits_arrays
+from zoo.training.data import digits_arrays
 from zoo.metrics.diversity import per_condition_l1_diversity
 
 

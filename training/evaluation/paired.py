@@ -21,7 +21,7 @@ For each input, every model draws ``num_samples`` outputs with the *same* noise 
 import numpy as np
 from keras.utils import Progbar
 
-from training.grids import save_grid
+from zoo.training.grids import save_grid
 from zoo.metrics.diversity import lpips_diversity, per_condition_l1_diversity
 from zoo.metrics.fidelity import fidelity_ratio, photo_vs_noise
 from zoo.sampling import to_uint8

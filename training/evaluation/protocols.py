@@ -20,7 +20,7 @@ the same diversity figures (and LPIPS) on each class's real images.
 A protocol computes its reference statistics (real features, NDB bins) once, in its
 constructor, and :func:`evaluate_models` scores every model against them, so a baseline and
 its MS twin are compared on identical bins. Building a protocol from options (data, features,
-LPIPS) is :mod:`training.evaluation.sources`; tables, cards and plots :mod:`training.evaluation.report`.
+LPIPS) is :mod:`zoo.training.evaluation.sources`; tables, cards and plots :mod:`zoo.training.evaluation.report`.
 """
 import keras
 import numpy as np

@@ -1,14 +1,14 @@
 """An evaluation report as text: console and Markdown tables, per-class tables, card body, NDB plots.
 
-A report is what :func:`training.evaluation.protocols.evaluate_models` returns (and
+A report is what :func:`zoo.training.evaluation.protocols.evaluate_models` returns (and
 ``evaluate.py --json`` writes): ``{"protocol": {...}, "models": {name: results}, "reference": ...}``.
 """
 from pathlib import Path
 
 import numpy as np
 
-from training.evaluation.presets import PRESETS
-from training.evaluation.protocols import REFERENCE, LabelProtocol
+from zoo.training.evaluation.presets import PRESETS
+from zoo.training.evaluation.protocols import REFERENCE, LabelProtocol
 from zoo.metrics.ndb import plot_bin_centers, plot_bin_proportions
 
 

@@ -2,7 +2,7 @@
 
 :func:`build_protocol` turns evaluation options (``training/evaluate.py``'s flags, or any
 object with the same attributes) and the first model's sampler into a protocol of
-:mod:`training.evaluation.protocols`.
+:mod:`zoo.training.evaluation.protocols`.
 """
 from pathlib import Path
 
@@ -10,10 +10,10 @@ import numpy as np
 from PIL import Image
 
 import zoo
-from training.data import IMAGE_SUFFIXES, load_label_data
-from training.evaluation.presets import PRESETS
-from training.evaluation.protocols import ConditionProtocol, LabelProtocol
-from training.paired_data import load_pairs
+from zoo.training.data import IMAGE_SUFFIXES, load_label_data
+from zoo.training.evaluation.presets import PRESETS
+from zoo.training.evaluation.protocols import ConditionProtocol, LabelProtocol
+from zoo.training.paired_data import load_pairs
 from zoo.metrics import alexnet_features
 from zoo.metrics.fid import InceptionGraph, KerasFeatures
 from zoo.metrics.lpips import LPIPS, MIN_SIZE

@@ -2,7 +2,7 @@
 
 ``python -m zoo.convert NAME CHECKPOINT --out DIR [--discriminator D.pth]`` (:mod:`zoo.convert.__main__`)
 writes a zoo model directory that ``zoo.load(NAME, weights=DIR)``, ``training/evaluate.py --model
-DIR`` and ``python -m export DIR`` take, with a card naming the source files and their sha256.
+DIR`` and ``python -m zoo.export DIR`` take, with a card naming the source files and their sha256.
 
 Modules:
 

@@ -90,7 +90,7 @@ def card(spec, config, sources, command, files, check, directory="DIR"):
         f"sampler = zoo.load({spec.name!r}, weights={str(directory)!r})",
         "```",
         "",
-        f"`training/evaluate.py --model {directory}` scores it, `python -m export {directory} --out EXPORTS` "
+        f"`training/evaluate.py --model {directory}` scores it, `python -m zoo.export {directory} --out EXPORTS` "
         "exports it"
         + (f"; `python training/fit.py --model {spec.name} --data-dir DATA --out {directory} --resume --epochs N"
            f"{_set_options(read)}` fine-tunes it (Adam continues the official state where the file "

@@ -1,6 +1,6 @@
 """Write a converted model as a zoo model directory, optionally with its training state.
 
-A directory ``zoo.load``, ``training/evaluate.py --model`` and ``python -m export`` take holds
+A directory ``zoo.load``, ``training/evaluate.py --model`` and ``python -m zoo.export`` take holds
 ``generator.weights.h5`` and ``config.json``. When the official files include the discriminator,
 the directory also gets ``discriminator.weights.h5`` and ``checkpoints/``: a
 ``tf.train.Checkpoint`` of G, D, both optimizers (the official Adam moments and step count where the

@@ -1,6 +1,6 @@
 # Ad-hoc script of the issue-28 fidelity study (2026-12-06), run as-is from a snapshot of the repo at
 # /root/msgan_code (commit 8e8162d) with PYTHONPATH set to it; kept for provenance of bench/results/maps_fidelity/README.md.
-import sys; sys.path.insert(0, "/root/msgan_code/tests"); sys.path.insert(0, "/root/msgan_code")
+# was run with PYTHONPATH=/root/msgan_code:/root/msgan_code/tests (imports renamed since: training.* is now zoo.training.*)
 import numpy as np, keras, tensorflow as tf
 from test_paired_fidelity import synthetic_pairs, PAIRS
 from zoo.metrics.fidelity import fidelity_ratio

@@ -1,9 +1,9 @@
 # Ad-hoc script of the issue-28 fidelity study (2026-12-06), run as-is from a snapshot of the repo at
 # /root/msgan_code (commit 8e8162d) with PYTHONPATH set to it; kept for provenance of bench/results/maps_fidelity/README.md.
-import sys; sys.path.insert(0, "/root/msgan_code")
+# was run with PYTHONPATH=/root/msgan_code (imports renamed since: training.* is now zoo.training.*)
 import numpy as np, tensorflow as tf
 from PIL import Image
-from training.paired_data import training_pairs, load_pairs
+from zoo.training.paired_data import training_pairs, load_pairs
 from zoo.metrics.fidelity import fidelity_ratio
 ds, n = training_pairs("/work/shared/data/maps", 128, 1, "AtoB", load_size=143, limit=4, seed=0)
 rows = []

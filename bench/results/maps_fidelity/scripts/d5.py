@@ -1,6 +1,7 @@
 # Ad-hoc script of the issue-28 fidelity study (2026-12-06), run as-is from a snapshot of the repo at
 # /root/msgan_code (commit 8e8162d) with PYTHONPATH set to it; kept for provenance of bench/results/maps_fidelity/README.md.
-import os, sys; sys.path.insert(0, "/root/msgan_code"); sys.path.insert(0, "/root/msgan_code/bench")
+# was run with PYTHONPATH=/root/msgan_code/bench:/root/msgan_code (imports renamed since: training.* is now zoo.training.*)
+import os
 import keras
 import zoo.unet, zoo.patchgan
 gain = os.environ.get("INIT_GAIN")

@@ -1,12 +1,13 @@
 # Ad-hoc script of the issue-28 fidelity study (2026-12-06), run as-is from a snapshot of the repo at
 # /root/msgan_code (commit 8e8162d) with PYTHONPATH set to it; kept for provenance of bench/results/maps_fidelity/README.md.
-import os, sys, time; sys.path.insert(0, "/root/msgan_code")
+# was run with PYTHONPATH=/root/msgan_code (imports renamed since: training.* is now zoo.training.*)
+import os, time
 import numpy as np, keras, tensorflow as tf
 tf.config.threading.set_intra_op_parallelism_threads(1)
 import zoo.unet
 lr = float(sys.argv[1]); gain = float(sys.argv[2]); size = int(sys.argv[3]); ngf = int(sys.argv[4]); steps = int(sys.argv[5])
 zoo.unet.xavier_init = lambda g=gain: keras.initializers.VarianceScaling(scale=gain**2, mode="fan_avg", distribution="untruncated_normal")
-from training.paired_data import load_pairs
+from zoo.training.paired_data import load_pairs
 from zoo.metrics.fidelity import fidelity_ratio
 keras.utils.set_random_seed(0)
 x, t = load_pairs("/work/shared/data/maps", size, "train", limit=32)
