@@ -286,6 +286,15 @@ def test_feature_names_resolve_to_extractors():
     assert alexnet.name.startswith("FID-AlexNet") and alexnet(np.zeros((2, 64, 64, 3), np.uint8)).shape == (2, 256)
 
 
+def test_shapes_models_are_scored_on_the_shipped_shapes_classifier_features():
+    assert evaluation.feature_spec("auto", "shapes") == "shapes"
+    features = evaluation.make_features("auto", "shapes")
+    assert features.name.startswith("FID-shapes")
+    pictures = np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    out = features(pictures)
+    assert out.shape == (3, 128) and np.isfinite(out).all() and np.ptp(out, axis=0).max() > 0
+
+
 def test_tables_name_models_by_directory_unless_two_would_clash():
     def report(names):
         results = {"metrics": {"jsd": 0.5}, "per_condition": []}

@@ -69,9 +69,9 @@ def parse_args(argv=None):
                         help=f"K-means restarts for the NDB bins (default {DEFAULT_N_INIT}, scikit-learn's own; "
                              "10 = the scikit-learn the reference ndb.py was written against)")
     parser.add_argument("--features", default="auto",
-                        help="FID features: inception (TTUR graph), digits / cifar10 (the shipped classifiers: "
-                             "FID-digits / FID-CIFAR), alexnet (LPIPS's ImageNet AlexNet conv5: FID-AlexNet, offline, "
-                             "any RGB images), PATH.keras[:layer], none; auto = digits for the digits dataset, "
+                        help="FID features: inception (TTUR graph), digits / cifar10 / shapes (the shipped classifiers: "
+                             "FID-digits / FID-CIFAR / FID-shapes), alexnet (LPIPS's ImageNet AlexNet conv5: FID-AlexNet, offline, "
+                             "any RGB images), PATH.keras[:layer], none; auto = digits / shapes for those datasets, "
                              "else inception (the paper's FID)")
     parser.add_argument("--inception-graph", help="classify_image_graph_def.pb (offline; default: Keras cache/download)")
     parser.add_argument("--lpips-net", choices=("auto", "alex", "vgg", "none"), default="auto",

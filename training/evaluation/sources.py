@@ -14,6 +14,7 @@ from zoo.training.data import IMAGE_SUFFIXES, load_label_data
 from zoo.training.evaluation.presets import PRESETS
 from zoo.training.evaluation.protocols import ConditionProtocol, LabelProtocol
 from zoo.training.paired_data import load_pairs
+from zoo.training.shapes_classifier import load_classifier as load_shapes_classifier
 from zoo.metrics import alexnet_features
 from zoo.metrics.fid import InceptionGraph, KerasFeatures
 from zoo.metrics.lpips import LPIPS, MIN_SIZE
@@ -25,9 +26,10 @@ CIFAR10_CLASSIFIER = PACKAGE_MODELS / "cifar10_classifier" / "model.keras"
 
 
 def feature_spec(spec, dataset=None):
-    """``--features auto`` resolved: the shipped classifier for digits, the paper's Inception otherwise."""
+    """``--features auto`` resolved: the shipped classifier for digits and for the captioned shapes,
+    the paper's Inception otherwise."""
     if spec == "auto":
-        return "digits" if dataset == "digits" else "inception"
+        return dataset if dataset in ("digits", "shapes") else "inception"
     return spec
 
 
@@ -63,6 +65,9 @@ def make_features(spec, dataset=None, inception_graph=None):
                                     f"`python training/train_cifar_classifier.py --data-dir ../shared/data/cifar10`")
         return KerasFeatures(CIFAR10_CLASSIFIER, layer="features",
                              name="FID-CIFAR: shipped cifar10_classifier/features (JPEG q75 CIFAR-10)")
+    if spec == "shapes":
+        return KerasFeatures(load_shapes_classifier(), layer="features",
+                             name="FID-shapes: shipped shapes_classifier/features (128-d)")
     path, _, layer = spec.partition(":") if not Path(spec).is_file() else (spec, "", "")
     return KerasFeatures(path, layer=layer or None, name=f"{Path(path).name}" + (f"/{layer}" if layer else ""))
 
