@@ -10,6 +10,7 @@ from zoo.training.data import DataError
 from zoo.training.text_data import (EMBEDDINGS_FILE, FILENAMES_FILE, TextTask, crop_box, cub_dataset, file_key,
                                 grid_captions, read_embeddings)
 from zoo.stackgan import SHAPES, StackGANConfig
+from zoo.stackgan.text import CaptionTokenizer
 
 
 def write_embeddings(folder, keys, per_image=10, dim=6, as_list=True, seed=0):
@@ -101,6 +102,10 @@ def test_fit_task_for_shapes_gives_token_ids_and_images():
     grid = task.grid_conditions(config)
     texts, _ = grid_captions(config)
     assert grid.shape == (8, config.max_caption_words) and len(set(texts)) == 8
+    labels = task.grid_labels(config)  # fit.py writes each row's caption beside the grid
+    assert labels == texts
+    np.testing.assert_array_equal(CaptionTokenizer(config.vocabulary, config.max_caption_words)(labels), grid)
+    assert task.grid_labels(StackGANConfig(name="c")) is None
 
 
 def test_fit_task_for_cub_needs_the_embeddings_folder():

@@ -247,6 +247,8 @@ def main(argv=None):
         print(f"{out}: already trained for {initial_epoch} epochs; writing its generator and card")
     class_names = getattr(config, "class_names", None)
     row_labels = list(class_names) if class_names and len(class_names) == len(grid_conditions) else None
+    if row_labels is None and hasattr(task, "grid_labels"):  # e.g. the caption of each row (text models)
+        row_labels = task.grid_labels(config, args.data_dir)
     grid = SampleGrid(grid_conditions, out / "samples", columns=10, row_labels=row_labels)
     monitor = [] if args.no_monitor else [ModeCollapseMonitor(
         grid_conditions, samples_per_condition=8, log_dir=out / "logs" / "mode_collapse", verbose=args.verbose)]
@@ -273,6 +275,10 @@ def main(argv=None):
         fail(f"{error} ({path.precision}, XLA {'on' if path.jit_compile else 'off'}); training stopped, "
              f"{kept_note}, no weights or card written", status=1)
 
+    if initial_epoch >= config.epochs and grid.last_path is None:
+        # Publishing a finished run: its card shows the grid of the restored generator, drawn now.
+        grid.set_model(gan)
+        grid.on_epoch_end(initial_epoch - 1)
     steps_per_epoch = args.steps_per_epoch or count // config.batch_size
     steps = config.epochs * steps_per_epoch
     run = {

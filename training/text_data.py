@@ -185,6 +185,10 @@ class TextTask:
         _, embeddings = read_embeddings(data_dir)
         return embeddings[:GRID_ROWS, 0]
 
+    def grid_labels(self, config, data_dir=None):
+        """The caption of each grid row (shapes), or None (CUB: embeddings carry no text here)."""
+        return grid_captions(config)[0] if config.dataset == "shapes" else None
+
 
 def grid_captions(config, rows=GRID_ROWS):
     """``(texts, token ids)`` of ``rows`` held-out captions spread over the grammar."""
