@@ -113,3 +113,23 @@ def test_evaluation_files_for_the_text_preset(tmp_path):
     captions, folder = write_evaluation_files(tmp_path, num_images=5, image_size=16)
     assert captions.read_text().splitlines() == [c.text for c in caption_split("test")]
     assert len(list(folder.glob("*.png"))) == 5
+
+
+def test_score_writes_the_caption_fidelity_table_into_the_card(tmp_path, capsys):
+    from zoo.model_dir import save_generator
+    from zoo.training import shapes_classifier
+
+    config = StackGANConfig(name="msgan_stackgan_shapes", **dict(SHAPES, gf_dim=4, df_dim=4, text_pretrain_steps=0))
+    directory = tmp_path / "tiny"
+    save_generator(build_generator(config), config, directory)
+    (directory / "README.md").write_text("# tiny\n")
+    report = shapes_classifier.main(["--score", str(directory), "--samples", "2", "--write-cards"])
+    result = report[str(directory)]
+    assert result["captions"] == len(caption_split("test")) and result["samples_per_caption"] == 2
+    assert 0.0 <= result["fidelity"]["all"] <= 1.0 and result["free_spread"]["shade"] >= 0.0
+    card = (directory / "README.md").read_text()
+    assert card.startswith("# tiny\n") and "<!-- caption fidelity:start -->" in card
+    assert f"| caption fidelity: every named attribute right (higher) | {result['fidelity']['all']:.4f} |" in card
+    assert "held-out captions (never seen in training) x 2 samples" in card and "--write-cards" in card
+    shapes_classifier.main(["--score", str(directory), "--samples", "1"])
+    assert (directory / "README.md").read_text() == card  # without --write-cards the card is left alone

@@ -2,6 +2,7 @@
 
     python training/shapes_classifier.py                       # train; writes saved_models/shapes_classifier/
     python training/shapes_classifier.py --score DIR [DIR...]  # score model directories on held-out captions
+    python training/shapes_classifier.py --score DIR [DIR...] --write-cards  # ... and put the table in their cards
 
 A small CNN trained on pictures of :mod:`zoo.training.shapes_data` (captions of both splits: it is a
 measuring instrument, not the GAN) to predict every ground-truth attribute: count, colour,
@@ -24,9 +25,12 @@ from pathlib import Path
 import numpy as np
 
 
-from zoo.training.shapes_data import TRUTH_CLASSES, make_shapes, named_truth  # noqa: E402
+from zoo.cards import write_section
+from zoo.machine import machine_line
+from zoo.paths import PACKAGE_MODELS
+from zoo.training.shapes_data import TRUTH_CLASSES, make_shapes, named_truth
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "saved_models" / "shapes_classifier"
+DEFAULT_OUT = PACKAGE_MODELS / "shapes_classifier"
 WEIGHTS_FILE = "classifier.weights.h5"
 REGRESSED = ("cx", "cy", "radius", "shade")
 
@@ -156,6 +160,35 @@ or of full brightness) on 2,000 fresh pictures:
 """
 
 
+def score_table(report, command, machine):
+    """Markdown: caption fidelity and free-attribute spread per scored model (a card section)."""
+    names = list(report)
+    first = report[names[0]]
+    attributes = sorted({a for r in report.values() for a in r["fidelity"] if a != "all"})
+    spreads = [k for k in first["free_spread"] if any(r["free_spread"][k] is not None for r in report.values())]
+
+    def cell(value):
+        return "-" if value is None else f"{value:.4f}"
+
+    rows = [f"| {label} | " + " | ".join(cell(get(report[n])) for n in names) + " |" for label, get in [
+        ("caption fidelity: every named attribute right (higher)", lambda r: r["fidelity"]["all"]),
+        *[(f"  {a} right, over captions naming it", lambda r, a=a: r["fidelity"].get(a)) for a in attributes],
+        *[(f"free spread: std of {k} over a caption's samples (higher = more varied)",
+           lambda r, k=k: r["free_spread"][k]) for k in spreads]]]
+    return "\n".join([
+        "## Caption fidelity and what the caption leaves free",
+        "",
+        f"{first['captions']} held-out captions (never seen in training) x {first['samples_per_caption']} samples, "
+        "read by the shipped attribute classifier (`saved_models/shapes_classifier`, trained on the generator's "
+        "ground truth): fidelity = the named attributes are there; spread = the free ones (centre without a named "
+        "position, radius without a named size, shade always) vary. Command: "
+        f"`{command}`; {machine}.",
+        "",
+        "| metric | " + " | ".join(f"`{Path(n).name}`" for n in names) + " |",
+        "|---|" + "---|" * len(names),
+        *rows])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python training/shapes_classifier.py", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(DEFAULT_OUT))
@@ -164,6 +197,8 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--score", nargs="+", metavar="MODEL", help="score these zoo names or model directories")
     parser.add_argument("--samples", type=int, default=10, help="--score: images per held-out caption")
+    parser.add_argument("--write-cards", action="store_true",
+                        help="--score: put the table into the scored models' cards (section 'caption fidelity')")
     args = parser.parse_args(argv)
     if args.score:
         import zoo
@@ -177,6 +212,13 @@ def main(argv=None):
         report = {name: score_sampler(zoo.load(name), model, caption_split("test"), args.samples, args.seed)
                   for name in args.score}
         print(json.dumps(report, indent=1))
+        command = "python training/shapes_classifier.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        table = score_table(report, command, machine_line())
+        print(table)
+        if args.write_cards:
+            for name in args.score:
+                if write_section(name, "caption fidelity", table) is None:
+                    print(f"shapes_classifier.py: no card for {name} (no saved model directory)", file=sys.stderr)
         return report
     model, result = train(args.examples, args.epochs, seed=args.seed)
     out = Path(args.out)
