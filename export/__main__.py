@@ -11,6 +11,7 @@ import sys
 
 import zoo
 from zoo.export.atomic import ExportExistsError
+from zoo.export.graph import export_graph
 from zoo.export.onnx import export_onnx, onnx_path
 from zoo.export.parity import parity
 from zoo.export.savedmodel import export_savedmodel, savedmodel_dir
@@ -26,6 +27,9 @@ def parse_args(argv=None):
     parser.add_argument("model", help="zoo name (weights from $MSGAN_ZOO_HOME or saved_models/) or a model directory")
     parser.add_argument("--format", choices=FORMATS, default="all", help="what to write (default all)")
     parser.add_argument("--out", required=True, help="output directory")
+    parser.add_argument("--direction", choices=("a2b", "b2a"),
+                        help="two-way translators (DRIT) only: the direction to export (default the model's); "
+                             "another direction than the model's is written as NAME_<direction>")
     parser.add_argument("--version", type=int, default=1, help="TF Serving version folder (default 1)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing exports")
     parser.add_argument("--check", action="store_true",
@@ -49,6 +53,10 @@ def main(argv=None):
         sampler = zoo.load(args.model)
     except (KeyError, ValueError, FileNotFoundError) as error:
         fail(error.args[0] if error.args else str(error))
+    if args.direction is not None:
+        if not hasattr(sampler, "with_direction"):
+            fail(f"--direction applies to two-way translators (DRIT); {sampler.config.name} has one direction")
+        sampler = sampler.with_direction(args.direction)
     name = sampler.config.name
     formats = ("savedmodel", "onnx") if args.format == "all" else (args.format,)
     # Refuse before any work, so `all` never writes one format and then stops on the other.
@@ -63,7 +71,8 @@ def main(argv=None):
             print(f"wrote {written['savedmodel']} (signatures serving_default, sample)")
         if "onnx" in formats:
             written["onnx"] = export_onnx(sampler, args.out, args.overwrite, args.version)
-            print(f"wrote {written['onnx']} (opset 17, inputs condition, z; output image)")
+            inputs = ", ".join(["condition", *(noise for noise, _ in export_graph(sampler).noise)])
+            print(f"wrote {written['onnx']} (opset 17, inputs {inputs}; output image)")
     except ExportExistsError as error:
         fail(str(error))
     if args.check or args.write_card:

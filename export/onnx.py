@@ -1,7 +1,8 @@
 """ONNX export with tf2onnx: ``OUT/<name>.onnx`` for ONNX Runtime.
 
-The graph has inputs ``condition (N, ...) float32`` and ``z (N, nz) float32`` and one output
-``image (N, H, W, C) float32`` in [-1, 1], the batch dynamic. tf2onnx cannot convert
+The graph has inputs ``condition (N, ...)`` (float32; int32 token ids for a caption model) and
+``z (N, nz) float32`` (then any further noise input of the family's graph, e.g. StackGAN++'s
+``ca_eps (N, E)``) and one output ``image (N, H, W, C) float32`` in [-1, 1], the batch dynamic. tf2onnx cannot convert
 TensorFlow's stateless RNG, so the noise is an input; :class:`zoo.export.onnx_sampler.OnnxSampler`
 draws it with NumPy. Metadata props carry :func:`zoo.export.metadata.generator_metadata`.
 
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.export.atomic import atomic_path, refuse_existing
+from zoo.export.graph import export_graph, generator_graph
 from zoo.export.metadata import generator_metadata
 from zoo.export.onnx_rewrites import noise_planes_to_bias, small_convs_to_matmul
 from zoo.export.savedmodel import serving_functions
@@ -39,11 +41,18 @@ def onnx_path(out, name):
 
 def convert(generator, nz):
     """The tf2onnx ``ModelProto`` of ``generator``: inputs ``condition``, ``z``; output ``image``."""
+    return convert_graph(generator_graph(generator, nz))
+
+
+def convert_graph(graph):
+    """The tf2onnx ``ModelProto`` of a :class:`zoo.family.ExportGraph`: inputs ``condition`` and
+    the graph's noise inputs (``z``, ...); output ``image``."""
     import tensorflow as tf
     import tf2onnx
 
-    serving_default, _, specs, _ = serving_functions(generator, nz)
-    function = tf.function(lambda condition, z: serving_default(condition, z)["image"], input_signature=specs)
+    serving_default, _, specs, _ = serving_functions(graph)
+    function = tf.function(lambda condition, *noise: serving_default(condition, *noise)["image"],
+                           input_signature=specs)
     with collected_optimizer_copies():
         model, _ = tf2onnx.convert.from_function(function, input_signature=specs, opset=OPSET)
     rename_value(model.graph, model.graph.output[0].name, "image")
@@ -61,6 +70,12 @@ def collected_optimizer_copies():
     alive. The patch touches only the ``copy`` name inside ``tf2onnx.optimizer`` and is undone
     on exit; if a tf2onnx release no longer has it, nothing is patched. The converted graph
     is the same either way (same ops, same weights, bit-equal outputs).
+
+    Every object alive on entry (TensorFlow's and Keras' own, the model) is frozen
+    (``gc.freeze``) for the conversion, so each collection scans only what the conversion made:
+    a full collection over TensorFlow's heap took ~0.4 s, and tf2onnx copies the graph 36 times
+    for three optimizer rounds, which made even a tiny DRIT generator take ~30 s to convert
+    (12 s frozen; the official widths 57 s -> see README's Export section).
     """
     import tf2onnx.optimizer as tf2onnx_optimizer
 
@@ -68,6 +83,8 @@ def collected_optimizer_copies():
     if original is not copy:
         yield
         return
+    gc.collect()
+    gc.freeze()
 
     def deepcopy(value, memo=None):
         gc.collect()
@@ -78,6 +95,7 @@ def collected_optimizer_copies():
         yield
     finally:
         tf2onnx_optimizer.copy = original
+        gc.unfreeze()
         gc.collect()
 
 
@@ -196,21 +214,25 @@ def broadcasts_condition(model, samples=3, seed=0):
     options = ort.SessionOptions()
     options.log_severity_level = 4  # the mismatched-batch probe of a label model is expected to fail
     session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    condition_input, z_input = session.get_inputs()
+    condition_input, *noise_inputs = session.get_inputs()
     rng = np.random.default_rng(seed)
     shape = [d if isinstance(d, int) else 1 for d in condition_input.shape]
-    condition = rng.uniform(0, 1, shape).astype(np.float32)
-    z = rng.standard_normal((samples, z_input.shape[1])).astype(np.float32)
-    repeated = session.run(None, {"condition": np.repeat(condition, samples, axis=0), "z": z})[0]
+    if condition_input.type == "tensor(int32)":  # token ids: 1 (out of vocabulary) is valid for every model
+        condition = np.ones(shape, np.int32)
+    else:
+        condition = rng.uniform(0, 1, shape).astype(np.float32)
+    noise = {i.name: rng.standard_normal((samples, i.shape[1])).astype(np.float32) for i in noise_inputs}
+    repeated = session.run(None, {"condition": np.repeat(condition, samples, axis=0), **noise})[0]
     try:
-        broadcast = session.run(None, {"condition": condition, "z": z})[0]
+        broadcast = session.run(None, {"condition": condition, **noise})[0]
     except Exception:  # ORT raises its own types for mismatched batch dimensions
         return False
     return broadcast.shape == repeated.shape and bool(np.allclose(broadcast, repeated, atol=1e-5))
 
 
 def export_onnx(sampler, out, overwrite=False, version=1):
-    """Write ``sampler.generator`` as ``out/<name>.onnx`` (opset 17) atomically.
+    """Write ``sampler``'s generator (:func:`zoo.export.graph.export_graph`) as ``out/<name>.onnx``
+    (opset 17) atomically.
 
     Returns:
         The path of the ``.onnx`` file.
@@ -219,11 +241,13 @@ def export_onnx(sampler, out, overwrite=False, version=1):
 
     final = onnx_path(out, sampler.config.name)
     refuse_existing(final, overwrite)
-    model = convert(sampler.generator, sampler.config.nz)
+    graph = export_graph(sampler)
+    model = convert_graph(graph)
     optimize(model)
-    model.doc_string = f"{sampler.config.name}: [condition, z] -> image in [-1, 1] (msgan-zoo)"
+    inputs = ", ".join(["condition", *(name for name, _ in graph.noise)])
+    model.doc_string = f"{sampler.config.name}: [{inputs}] -> image in [-1, 1] (msgan-zoo)"
     del model.metadata_props[:]
-    for key, value in generator_metadata(sampler, version).items():
+    for key, value in generator_metadata(sampler, version, graph).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     entry = model.metadata_props.add()

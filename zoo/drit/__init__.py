@@ -11,9 +11,11 @@ from zoo.drit.convert import convert_checkpoint
 from zoo.drit.model import DRIT
 from zoo.drit.networks import Translator, build_generator, translator_of
 from zoo.drit.sampler import DRITSampler
+from zoo.drit.serving import export_graph
 from zoo.family import Family
 
-FAMILY = Family("drit", DRITConfig, build_generator, DRIT, DRITSampler, convert_checkpoint=convert_checkpoint)
+FAMILY = Family("drit", DRITConfig, build_generator, DRIT, DRITSampler, convert_checkpoint=convert_checkpoint,
+                export_graph=export_graph)
 
 # The paper's two unpaired tasks as the authors released them: cat2dog with --concat 0
 # (saved at epoch index 1999, so 2,000 epochs; where its decay started is not published, the

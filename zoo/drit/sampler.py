@@ -2,7 +2,7 @@
 import numpy as np
 
 from zoo.drit.config import DIRECTIONS
-from zoo.drit.networks import translator_of
+from zoo.drit.networks import build_generator, translator_of
 from zoo.sampling import to_uint8
 
 
@@ -28,6 +28,19 @@ class DRITSampler:
         self.generator = generator
         self.translator = translator_of(generator)
         self.config = config
+
+    def with_direction(self, direction):
+        """This model's sampler whose default direction (and generator, the zoo's ``[condition, z]``
+        model) is ``direction``, with the same weights; its config is named ``<name>_<direction>``
+        unless ``direction`` is already the default (what ``python -m zoo.export --direction``
+        exports)."""
+        direction = self._direction(direction)
+        if direction == self.config.direction:
+            return self
+        config = self.config.replace(direction=direction, name=f"{self.config.name}_{direction}")
+        generator = build_generator(config)
+        generator.set_weights(self.generator.get_weights())
+        return DRITSampler(generator, config)
 
     def _direction(self, direction):
         direction = self.config.direction if direction is None else direction

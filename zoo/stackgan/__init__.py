@@ -21,10 +21,11 @@ from zoo.stackgan.convert import convert_checkpoint
 from zoo.stackgan.model import StackGAN
 from zoo.stackgan.networks import build_discriminators, build_generator
 from zoo.stackgan.sampler import TextSampler
+from zoo.stackgan.serving import export_graph
 from zoo.stackgan.text import shapes_text_fields
 
 FAMILY = Family("stackgan", StackGANConfig, build_generator, StackGAN, TextSampler,
-                convert_checkpoint=convert_checkpoint)
+                convert_checkpoint=convert_checkpoint, export_graph=export_graph)
 
 # The shapes task (zoo.stackgan.text, training/shapes_data.py): 32 px, a three-branch tree at
 # 8 / 16 / 32 px, captions through a pretrained, frozen GRU encoder.

@@ -16,12 +16,13 @@ sentence embeddings come from.
 """
 import dataclasses
 import itertools
-import re
-import warnings
 
 import keras
 import numpy as np
 from keras import ops
+
+from zoo import captions
+from zoo.captions import caption_words  # noqa: F401  (the shapes task's word split, re-exported)
 
 COUNTS = ("a", "two")
 SIZES = ("small", "big")
@@ -34,8 +35,6 @@ MAX_CAPTION_WORDS = 8
 # 3 size choices that cycle fastest in all_captions(), so held-out captions name every position
 # and size (every 10th would name none).
 HELD_OUT_EVERY = 11
-
-_STRIP = re.compile(r"[^\w\s]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,35 +79,16 @@ def caption_split(split):
     return [c for i, c in enumerate(all_captions()) if (i % HELD_OUT_EVERY == 0) == held_out]
 
 
-def caption_words(text):
-    """Lowercase words without punctuation, as ``TextVectorization``'s default standardization splits them."""
-    return _STRIP.sub("", str(text).lower()).split()
-
-
 def check_caption(text, vocabulary=VOCABULARY, max_words=MAX_CAPTION_WORDS):
-    """Validate one raw caption; returns its words that the vocabulary knows.
+    """Validate one raw caption; returns its words that the vocabulary knows
+    (:func:`zoo.captions.check_caption`, NumPy only, which the ONNX sampler shares).
 
-    Handling: words outside ``vocabulary`` are dropped with a ``UserWarning`` naming them (the
-    encoder would read them as its out-of-vocabulary token, which carries no attribute).
+    Handling: words outside ``vocabulary`` are dropped with a ``UserWarning`` naming them.
 
     Raises:
-        ValueError (one line): not a string, empty, no known word, or more than ``max_words``
-            words (the encoder reads at most that many; truncating could drop a named attribute).
+        ValueError (one line): not a string, empty, no known word, or more than ``max_words`` words.
     """
-    if not isinstance(text, str):
-        raise ValueError(f"a caption must be a string, got {type(text).__name__}")
-    words = caption_words(text)
-    if not words:
-        raise ValueError("empty caption: describe the picture, e.g. 'a big green triangle'")
-    if len(words) > max_words:
-        raise ValueError(f"caption {text!r} has {len(words)} words; the encoder reads at most {max_words}")
-    known = [w for w in words if w in vocabulary]
-    unknown = sorted(set(words) - set(vocabulary))
-    if not known:
-        raise ValueError(f"caption {text!r} has no known word; known words: {' '.join(vocabulary)}")
-    if unknown:
-        warnings.warn(f"caption {text!r}: unknown words ignored: {', '.join(unknown)}", stacklevel=3)
-    return known
+    return captions.check_caption(text, vocabulary, max_words, stacklevel=4)
 
 
 class CaptionTokenizer:
