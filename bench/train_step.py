@@ -18,8 +18,14 @@ take. The dtype policy is set before the model is built.
 
 ``--compare float32,float32+xla,mixed_bfloat16,mixed_bfloat16+xla --rounds 2`` builds one model
 per path in one process (each under its own policy) and times them in interleaved rounds, order
-rotated each round; ``--official PYTHON`` adds ``bench/torch_dcgan_step.py --serve`` (run by that
-interpreter, e.g. a venv with PyTorch, kept alive between rounds) to every round. On a loaded
+rotated each round; ``--official PYTHON`` adds the official step of the model's family,
+re-written in PyTorch (``bench/torch_dcgan_step.py`` for DCGAN, ``bench/torch_pix2pix_step.py``
+for Pix2Pix; BicycleGAN has none: the official repository has no BicycleGAN+MS code), run with
+``--serve`` by that interpreter (e.g. a venv with PyTorch) and kept alive between rounds, to
+every round. Every line gives the networks' parameters and forward FLOPs per image
+(``g_params``, ``d_params``, ``g_flops``, ``d_flops``); with ``--official`` the summary sets ours
+beside the PyTorch peer's (``networks``), which must be equal for the ratio to compare code and
+not architectures. On a loaded
 machine use short rounds (``--steps 1 --rounds 15``): each round's paths then meet the same load. The last line then summarizes images/s
 per round and the ratios to float32 and to the official step *of the same round*, and the same
 median of the per-round ratios (``x_float32_median``) and the ratios of the best single step
@@ -42,6 +48,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from zoo.training.fastpath import AUTO, JIT_CHOICES, PRECISIONS, choose_path  # noqa: E402
 
 GENERATED_PER_CONDITION = {"pix2pix": 2, "bicyclegan": 3, "dcgan": 2}
+# The official MSGAN steps re-written in PyTorch, by family: (script beside this one, its name).
+OFFICIAL_PEERS = {
+    "dcgan": ("torch_dcgan_step.py", "official DCGAN+MS step (PyTorch re-implementation)"),
+    "pix2pix": ("torch_pix2pix_step.py", "official Pix2Pix+MS step (PyTorch re-implementation)"),
+}
+WITHOUT_PEER = {"bicyclegan": "the official MSGAN repository has no BicycleGAN+MS code to re-write"}
+# torch_dcgan_step.py builds the official CIFAR-10 networks only (no width or size options).
+OFFICIAL_DCGAN = {"image_size": 32, "channels": 3, "d": 128, "nz": 100, "num_classes": 10}
 
 
 def parse_args(argv=None):
@@ -63,8 +77,9 @@ def parse_args(argv=None):
     parser.add_argument("--rounds", type=int, default=1,
                         help="interleaved rounds: every path (and --official) once per round, order rotated")
     parser.add_argument("--official", metavar="PYTHON",
-                        help="DCGAN only: also run bench/torch_dcgan_step.py with this interpreter (a venv with "
-                             "PyTorch) once per round, same --steps/--warmup/--threads")
+                        help="DCGAN and Pix2Pix: also run the official step re-written in PyTorch "
+                             "(bench/torch_<family>_step.py) with this interpreter (a venv with PyTorch) once per "
+                             "round, same config, --steps/--warmup/--threads")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a config field (e.g. ngf=16)")
     return parser.parse_args(argv)
@@ -82,11 +97,7 @@ def main(argv=None):
         config = _config(args)
         paths = ([_named_path(name) for name in args.compare.split(",")] if args.compare
                  else [choose_path(args.mixed_precision, args.jit_compile)])
-        official_net = ("dcgan", 32, 3, 128, 100, 10)
-        if args.official and tuple(getattr(config, k, None) for k in (
-                "family", "image_size", "channels", "d", "nz", "num_classes")) != official_net:
-            raise ValueError("--official times the official CIFAR-10 DCGAN step: use it with msgan_dcgan_cifar10 "
-                             "at its own size and widths")
+        peer = official_command(config, args.official, args.warmup, args.threads) if args.official else None
     except (KeyError, ValueError) as error:
         raise SystemExit(f"train_step.py: error: {error.args[0]}") from None
     steps = [_build_step(config, path) for path in paths]
@@ -95,7 +106,7 @@ def main(argv=None):
             _block(step(*step.data))
     results = {i: [] for i in range(len(paths))}
     official = []
-    peer = _OfficialStep(args.official, config.batch_size, args.warmup, args.threads) if args.official else None
+    peer = _OfficialStep(peer, config) if peer else None
     for round_index in range(args.rounds):
         # Rotate the order each round, so no path always runs right after the official one.
         order = [(round_index + k) % len(paths) for k in range(len(paths))]
@@ -109,7 +120,7 @@ def main(argv=None):
     if peer:
         peer.close()
     if args.compare:
-        print(json.dumps(_summary(paths, results, official)))
+        print(json.dumps(_summary(paths, results, official, steps[0].networks, peer.networks if peer else None)))
 
 
 def _config(args):
@@ -130,6 +141,64 @@ def _config(args):
     if args.lambda_ms is not None:
         changes["lambda_ms"] = args.lambda_ms
     return config.replace(**changes)
+
+
+def official_command(config, python, warmup, threads):
+    """The command line of the family's PyTorch peer in ``--serve`` mode, for ``config``.
+
+    Raises ValueError (one line) for a family without an official peer, or a config the peer
+    cannot build.
+    """
+    if config.family not in OFFICIAL_PEERS:
+        why = f": {WITHOUT_PEER[config.family]}" if config.family in WITHOUT_PEER else ""
+        raise ValueError(f"--official: no PyTorch re-implementation of the official {config.family} step "
+                         f"(peers exist for {', '.join(sorted(OFFICIAL_PEERS))}){why}")
+    script = Path(__file__).resolve().parent / OFFICIAL_PEERS[config.family][0]
+    command = [python, str(script), "--serve", "--batch-size", str(config.batch_size), "--warmup", str(warmup),
+               "--threads", str(threads or 2), "--lambda-ms", str(config.lambda_ms)]
+    if config.family == "dcgan":
+        if any(getattr(config, k, None) != v for k, v in OFFICIAL_DCGAN.items()):
+            raise ValueError("--official times the official CIFAR-10 DCGAN step: use it with msgan_dcgan_cifar10 "
+                             "at its own size and widths")
+        return command
+    options = {"size": config.image_size, "nz": config.nz, "ngf": config.ngf, "ndf": config.ndf,
+               "n-layers-d": config.n_layers_d, "num-d": config.num_d, "in-channels": config.in_channels,
+               "out-channels": config.out_channels, "lambda-l1": config.lambda_l1, "lambda-gan": config.lambda_gan}
+    return command + [x for name, value in options.items() for x in (f"--{name}", str(value))]
+
+
+def network_counts(gan):
+    """Trainable parameters and forward FLOPs per image of G and D (``g_params``, ``d_params``,
+    ``g_flops``, ``d_flops``); batch norm's moving statistics are not counted, as in PyTorch's
+    ``parameters()``."""
+    import numpy as np
+
+    def trainable(model):
+        return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+    return {"g_params": trainable(gan.generator), "d_params": trainable(gan.discriminator),
+            "g_flops": model_flops(gan.generator), "d_flops": model_flops(gan.discriminator)}
+
+
+def model_flops(model):
+    """Multiply-adds x 2 of a Keras model's Conv2D / Conv2DTranspose / Dense layers for one sample.
+
+    Biases and norms left out, as ``bench/sample.py`` and the PyTorch peers count them.
+    """
+    import keras
+    import numpy as np
+
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            total += model_flops(layer)
+        elif isinstance(layer, keras.layers.Dense):
+            total += 2 * int(np.prod(layer.kernel.shape))
+        elif isinstance(layer, keras.layers.Conv2DTranspose):  # each input position scatters a k x k x out patch
+            total += 2 * int(np.prod(layer.input.shape[1:3])) * int(np.prod(layer.kernel.shape))
+        elif isinstance(layer, keras.layers.Conv2D):
+            total += 2 * int(np.prod(layer.output.shape[1:3])) * int(np.prod(layer.kernel.shape))
+    return total
 
 
 def _named_path(name):
@@ -168,6 +237,7 @@ def _build_step(config, path):
         condition = tf.constant(rng.uniform(-1, 1, shape), tf.float32)
     step = tf.function(gan.train_step, jit_compile=path.jit_compile, reduce_retracing=True)
     step.data = ((condition, real),)
+    step.networks = network_counts(gan)
     return step
 
 
@@ -193,6 +263,7 @@ def _timed(args, config, path, step):
         # Tracing happens in the warm-up only (twice: Keras creates optimizer slots in the
         # first trace); a retrace while timing would show here.
         "traces": traces_before, "retraces_while_timed": step.experimental_get_tracing_count() - traces_before,
+        **step.networks,
         "machine": machine_line(machine), "cpu_flags": machine["cpu_flags"],
         # Other processes on a shared machine slow every number down: record how busy it was.
         "load_avg_1min": round(os.getloadavg()[0], 2),
@@ -200,18 +271,20 @@ def _timed(args, config, path, step):
 
 
 class _OfficialStep:
-    """``bench/torch_dcgan_step.py --serve`` run by ``python`` (a venv with PyTorch), kept alive
+    """The family's PyTorch peer (:func:`official_command`) run in ``--serve`` mode, kept alive
     so each round times its steps right beside ours (no start-up or warm-up per round)."""
 
-    def __init__(self, python, batch_size, warmup, threads):
+    def __init__(self, command, config):
         import subprocess
 
-        script = Path(__file__).resolve().parent / "torch_dcgan_step.py"
-        self.batch_size = batch_size
-        self.command = [python, str(script), "--serve", "--batch-size", str(batch_size), "--warmup", str(warmup),
-                        "--threads", str(threads or 2)]
+        self.batch_size = config.batch_size
+        self.generated = GENERATED_PER_CONDITION[config.family] * config.batch_size
+        self.name = OFFICIAL_PEERS[config.family][1]
+        self.command = command
         self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.torch = self._answer()["torch"]
+        ready = self._answer()
+        self.torch = ready["torch"]
+        self.networks = {k: v for k, v in ready.items() if k.endswith(("_params", "_flops"))}
 
     def _answer(self):
         line = self.process.stdout.readline()
@@ -222,11 +295,13 @@ class _OfficialStep:
     def time(self, steps):
         self.process.stdin.write(f"{steps}\n")
         self.process.stdin.flush()
-        times = self._answer()["step_s"]
+        answer = self._answer()
+        times = answer["step_s"]
         step_s = statistics.median(times)
-        return {"path": "official", "model": "official DCGAN+MS step (PyTorch re-implementation)",
-                "torch": self.torch, "steps": steps, "step_s": round(step_s, 4), "step_s_min": round(min(times), 4),
-                "batch_size": self.batch_size, "images_per_s": round(2 * self.batch_size / step_s, 3),
+        return {"path": "official", "model": self.name, "torch": self.torch, "steps": steps,
+                "step_s": round(step_s, 4), "step_s_min": round(min(times), 4), "batch_size": self.batch_size,
+                "images_per_s": round(self.generated / step_s, 3), **self.networks,
+                **({"losses": answer["losses"]} if "losses" in answer else {}),
                 "load_avg_1min": round(os.getloadavg()[0], 2)}
 
     def close(self):
@@ -234,8 +309,12 @@ class _OfficialStep:
         self.process.wait()
 
 
-def _summary(paths, results, official):
-    """Per path: images/s of every round and its ratio to float32 / the official step, same round."""
+def _summary(paths, results, official, networks=None, official_networks=None):
+    """Per path: images/s of every round and its ratio to float32 / the official step, same round.
+
+    ``networks`` / ``official_networks``: ours and the peer's parameter and FLOP counts, set side
+    by side (only the counts the peer reports) so a ratio between different networks shows.
+    """
     def name(path):
         return path.precision + ("+xla" if path.jit_compile else "")
 
@@ -250,6 +329,10 @@ def _summary(paths, results, official):
                                  / min(o["step_s_min"] for o in official), 3)
     summary = {"summary": True, "images_per_s": rate, "best_images_per_s": best,
                "load_avg_1min": round(os.getloadavg()[0], 2)}
+    if networks and official_networks:
+        shared = [k for k in networks if k in official_networks]
+        summary["networks"] = {"ours": networks, "official": official_networks,
+                               "same": all(networks[k] == official_networks[k] for k in shared)}
     for peer in ("float32", "official"):
         if peer in rate:
             summary[f"x_{peer}"] = {k: [round(a / b, 3) for a, b in zip(v, rate[peer])] for k, v in rate.items()}
