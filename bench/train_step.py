@@ -40,6 +40,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -85,10 +86,16 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def fail(message):
+    """A one-line error on stderr and exit status 2 (argparse's convention for a bad command line)."""
+    print(f"train_step.py: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.steps < 1 or args.warmup < 0 or args.rounds < 1:
-        raise SystemExit("train_step.py: error: --steps and --rounds must be >= 1 and --warmup >= 0")
+        fail("--steps and --rounds must be >= 1 and --warmup >= 0")
     import tensorflow as tf
 
     if args.threads:
@@ -99,7 +106,7 @@ def main(argv=None):
                  else [choose_path(args.mixed_precision, args.jit_compile)])
         peer = official_command(config, args.official, args.warmup, args.threads) if args.official else None
     except (KeyError, ValueError) as error:
-        raise SystemExit(f"train_step.py: error: {error.args[0]}") from None
+        fail(error.args[0])
     steps = [_build_step(config, path) for path in paths]
     for step in steps:
         for _ in range(args.warmup):
