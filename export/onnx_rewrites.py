@@ -158,8 +158,13 @@ def _replay(g, links, source, prefix, nodes):
     return source
 
 
-def noise_planes_to_bias(model):
-    """Rewrite every ``Conv(act(concat(x, tile(z))))`` as ``Conv(act(x)) + act(z) @ M``; returns the count."""
+def noise_planes_to_bias(model, max_entries=1 << 24):
+    """Rewrite every ``Conv(act(concat(x, tile(z))))`` as ``Conv(act(x)) + act(z) @ M``; returns the count.
+
+    ``M`` is ``(k, C_out)`` for a 1x1 convolution without padding (the same at every position)
+    and ``(k, C_out H' W')`` otherwise, where it is built only while it has at most
+    ``max_entries`` entries (64 MB of float32).
+    """
     import onnx
 
     g = _Graph(model)
@@ -203,9 +208,17 @@ def noise_planes_to_bias(model):
         kernel_x = kernel[:, k:] if z_index == 0 else kernel[:, :c_x]
         kernel_z = kernel[:, :k] if z_index == 0 else kernel[:, c_x:]
         attrs = _conv_attrs(g, conv)
-        response = _ones_response(kernel_z, in_shape[2:], attrs)  # (C_out, k, H', W')
         c_out, h_out, w_out = out_shape[1:]
-        matrix = np.transpose(response, (1, 0, 2, 3)).reshape(k, c_out * h_out * w_out)
+        if kernel.shape[2:] == (1, 1) and not any(attrs.get("pads", ())) and attrs.get("strides", [1, 1]) == [1, 1]:
+            # A 1x1 convolution (DRIT's MisINSResBlock MLPs) sees the same z at every position:
+            # M is (k, C_out), the bias broadcasts over the grid. Building M over the grid would
+            # take k * C_out * H' * W' floats (1.5 GB per block at DRIT's official widths).
+            matrix, grid = kernel_z[:, :, 0, 0].T.copy(), (c_out, 1, 1)
+        elif k * c_out * h_out * w_out > max_entries:
+            continue
+        else:
+            response = _ones_response(kernel_z, in_shape[2:], attrs)  # (C_out, k, H', W')
+            matrix, grid = np.transpose(response, (1, 0, 2, 3)).reshape(k, c_out * h_out * w_out), (c_out, h_out, w_out)
 
         prefix = conv.output[0].replace(":", "_")
         nodes = []
@@ -224,7 +237,7 @@ def noise_planes_to_bias(model):
         nodes.append(onnx.helper.make_node("MatMul", [z, g.add_constant(f"{prefix}__z_matrix", matrix)], [z_flat],
                                            name=z_flat))
         z_bias = g.unique(f"{prefix}__z_bias")
-        nodes.append(g.to_grid(z_flat, z_bias, (c_out, h_out, w_out)))
+        nodes.append(g.to_grid(z_flat, z_bias, grid))
         nodes.append(onnx.helper.make_node("Add", [conv_x, z_bias], [conv.output[0]], name=g.unique(f"{prefix}__add")))
 
         g.replace([conv, *chain, concat], nodes)

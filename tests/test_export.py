@@ -169,7 +169,7 @@ np.save("one.npy", sampler.sample("7", 9, seed=123))
 np.save("many.npy", sampler.sample([0, 5, 9], 4, seed=5))
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf2onnx"))
 heavy += sorted(m for m in sys.modules if m.startswith("zoo.") and m not in (
-    "zoo.conditions", "zoo.lazy", "zoo.export", "zoo.export.onnx_sampler"))
+    "zoo.captions", "zoo.conditions", "zoo.lazy", "zoo.export", "zoo.export.onnx_sampler"))
 print(heavy)
 """
     assert run_python(code, tmp_path).strip() == "[]"
