@@ -2,7 +2,9 @@
 
 Writes ``DIR/<name>/<version>/`` (SavedModel, TF Serving layout) and/or ``DIR/<name>.onnx``,
 each atomically; an existing target is refused unless ``--overwrite``. With ``--check`` it
-then compares Keras, the SavedModel and ONNX Runtime on random (condition, z) batches.
+then compares Keras (``zoo.load(...).generate``), the SavedModel and ONNX Runtime on random
+(condition, z, ...) batches. ``--direction b2a`` exports a DRIT model's other translation as
+``NAME_b2a`` (one direction per export: :mod:`zoo.drit.serving` says why).
 """
 import argparse
 import os

@@ -15,7 +15,8 @@ that TF Serving's default signature, ONNX Runtime and ``OnnxSampler`` expect.
 
 The metadata tells a runtime without the zoo how ``DRITSampler.sample`` prepares its inputs
 (resize to ``load_size``, centre crop ``image_size``) and draws codes (``num_samples`` codes
-shared by every input image).
+shared by every input image). The SavedModel's ``sample`` signature is the zoo's generic one: it
+draws an independent code for every (image, sample) row from its seed.
 """
 from zoo.family import ExportGraph
 
