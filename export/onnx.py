@@ -74,8 +74,8 @@ def collected_optimizer_copies():
     Every object alive on entry (TensorFlow's and Keras' own, the model) is frozen
     (``gc.freeze``) for the conversion, so each collection scans only what the conversion made:
     a full collection over TensorFlow's heap took ~0.4 s, and tf2onnx copies the graph 36 times
-    for three optimizer rounds, which made even a tiny DRIT generator take ~28 s to convert
-    (8 s frozen, same graph).
+    for three optimizer rounds, which made even a tiny DRIT generator take ~25 s to convert
+    (8-11 s frozen, same graph; README, Export).
     """
     import tf2onnx.optimizer as tf2onnx_optimizer
 
