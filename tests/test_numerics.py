@@ -36,12 +36,13 @@ def test_non_finite_items_reads_numbers_and_tensors():
 
 
 def _callback_on(weights):
-    """A StopOnNonFinite attached to a stand-in GAN whose G holds ``weights``."""
+    """A StopOnNonFinite attached to a stand-in GAN (its ``weights``: every tracked network's) whose G
+    holds ``weights``."""
     generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     generator.set_weights(weights)
     discriminator = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     callback = StopOnNonFinite()
-    callback.set_model(types.SimpleNamespace(generator=generator, discriminator=discriminator))
+    callback.set_model(types.SimpleNamespace(weights=generator.weights + discriminator.weights))
     return callback
 
 

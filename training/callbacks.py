@@ -86,10 +86,10 @@ class StopOnNonFinite(keras.callbacks.Callback):
             raise NonFiniteTraining(self.epoch, batch + 1, what)
 
     def on_epoch_end(self, epoch, logs=None):
-        for network in (self.model.generator, self.model.discriminator):
-            for variable in network.weights:
-                if not np.all(np.isfinite(keras.ops.convert_to_numpy(variable.value))):
-                    raise NonFiniteTraining(self.epoch, None, f"weight {variable.path}")
+        # Every network the GAN tracks (G and D; DRIT's encoders, generator and five discriminators).
+        for variable in self.model.weights:
+            if not np.all(np.isfinite(keras.ops.convert_to_numpy(variable.value))):
+                raise NonFiniteTraining(self.epoch, None, f"weight {variable.path}")
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):
