@@ -209,8 +209,13 @@ def main(argv=None):
         except FileNotFoundError as error:
             print(f"shapes_classifier.py: error: {error}", file=sys.stderr)
             raise SystemExit(2)
-        report = {name: score_sampler(zoo.load(name), model, caption_split("test"), args.samples, args.seed)
-                  for name in args.score}
+        try:
+            samplers = {name: zoo.load(name) for name in args.score}
+        except (FileNotFoundError, ValueError) as error:
+            print(f"shapes_classifier.py: error: {error}", file=sys.stderr)
+            raise SystemExit(2)
+        report = {name: score_sampler(sampler, model, caption_split("test"), args.samples, args.seed)
+                  for name, sampler in samplers.items()}
         print(json.dumps(report, indent=1))
         command = "python training/shapes_classifier.py " + " ".join(argv if argv is not None else sys.argv[1:])
         table = score_table(report, command, machine_line())
