@@ -96,3 +96,9 @@ def test_checkpoint_holds_the_encoder_and_both_discriminators(tmp_path):
 def test_encoder_refuses_tiny_images():
     with pytest.raises(ValueError, match="image_size >= 16"):
         build_encoder(BicycleGANConfig(image_size=8))
+
+
+def test_train_step_with_one_patchgan_per_discriminator():
+    gan = make_gan(num_d=1, n_layers_d=2)
+    logs = gan.train_step(batch())
+    assert all(np.isfinite(float(v)) for v in logs.values())

@@ -194,3 +194,17 @@ def test_mixed_bfloat16_step_runs():
     logs = gan.train_step(batch())
     assert np.isfinite(float(logs["g_loss"]))
     assert gan.generator([batch()[0], np.zeros((1, 3), np.float32)]).dtype == "float32"
+
+
+@pytest.mark.parametrize("num_d", [1, 3])
+def test_train_step_with_one_or_three_patchgans(num_d):
+    """One PatchGAN returns a bare tensor from Keras; the step must still read it as one scale
+    (iterating a bare tensor would sum over batch rows instead)."""
+    gan = make_gan(1.0, num_d=num_d, n_layers_d=2, image_size=64 if num_d == 1 else 128)
+    size = gan.config.image_size
+    logs = gan.train_step(batch(size=size, count=2))
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    condition, real = batch(size=size, count=2)
+    scores = gan.discriminate(condition, real, real, real)
+    assert all(len(per_batch) == num_d for per_batch in scores)
+    assert all(s.shape[0] == 2 for per_batch in scores for s in per_batch)

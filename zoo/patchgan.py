@@ -86,6 +86,12 @@ def build_patchgan(image_size, image_channels=3, condition_channels=3, ndf=64, n
     return keras.Model(inputs, outputs, name=name)
 
 
+def scales(scores):
+    """The list of per-scale scores a PatchGAN call returned (a Keras model with one output, i.e.
+    ``num_d=1``, returns the bare tensor)."""
+    return list(scores) if isinstance(scores, (list, tuple)) else [scores]
+
+
 def lsgan_multiscale(predictions, target):
     """BicycleGAN's ``GANLoss`` with MSE: ``sum_k mean((D_k - target)^2)`` over the scales."""
     return sum(ops.mean(ops.square(ops.cast(p, "float32") - float(target))) for p in predictions)

@@ -24,7 +24,7 @@ from keras import ops
 from zoo.base import MS_EPS, ConditionalGAN
 from zoo.bicyclegan.networks import TrainingNetworks, build_discriminator, build_encoder
 from zoo.losses import l1_loss, mode_seeking_loss
-from zoo.patchgan import lsgan_multiscale
+from zoo.patchgan import lsgan_multiscale, scales
 from zoo.pix2pix.networks import build_generator
 from zoo.schedules import LinearDecayTraining
 
@@ -62,7 +62,7 @@ class BicycleGAN(LinearDecayTraining, ConditionalGAN):
         """Scores of a list of image batches from one batched call: one list of scales per batch."""
         batch = ops.concatenate(images, axis=0)
         inputs = [batch, ops.concatenate([condition] * len(images), axis=0)] if self.config.conditional_d else batch
-        scores = discriminator(inputs, training=True)
+        scores = scales(discriminator(inputs, training=True))
         split = [ops.split(s, len(images), axis=0) for s in scores]
         return tuple([s[k] for s in split] for k in range(len(images)))
 

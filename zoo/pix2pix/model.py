@@ -17,7 +17,7 @@ from keras import ops
 
 from zoo.base import MS_EPS, ConditionalGAN
 from zoo.losses import l1_loss, mode_seeking_loss
-from zoo.patchgan import lsgan_multiscale
+from zoo.patchgan import lsgan_multiscale, scales
 from zoo.pix2pix.networks import build_discriminator, build_generator
 from zoo.schedules import LinearDecayTraining
 
@@ -43,7 +43,7 @@ class Pix2Pix(LinearDecayTraining, ConditionalGAN):
         """
         images = ops.concatenate([real, fake1, fake2], axis=0)
         conditions = ops.concatenate([condition, condition, condition], axis=0)
-        scores = self.discriminator([images, conditions], training=True)
+        scores = scales(self.discriminator([images, conditions], training=True))
         split = [ops.split(s, 3, axis=0) for s in scores]
         return tuple([s[k] for s in split] for k in range(3))
 
