@@ -285,6 +285,26 @@ def test_full_train_step_updates_every_network_and_ms_only_reaches_the_generator
     assert _changed(_weights(pair[0]), _weights(pair[1])) == {"enc_c", "gen"}
 
 
+def test_the_discriminators_learn_from_their_loss_not_only_their_weight_decay(tiny0):
+    """update_D must move every discriminator by its loss's gradient: with weight decay alone
+    (what a loss summed outside its tape gave) the zero-initialized biases never move."""
+    model = DRIT(tiny0.config)
+    model.set_weights(tiny0.get_weights())
+    model.compile(run_eagerly=True)
+    for network in ("disA", "disA2", "disB", "disB2"):
+        for variable in model.network_variables()[network]:
+            if "bias" in variable.path:
+                variable.assign(np.zeros(variable.shape, np.float32))
+    model.step_counter.assign(2)  # a full step: update_D + update_EG
+    model.steps_per_epoch.assign(100)
+    model.train_step((_images(12), _images(13)))
+    for network in ("disA", "disA2", "disB", "disB2"):
+        biases = [np.array(v) for v in model.network_variables()[network] if "bias" in v.path]
+        assert biases and all(np.abs(b).max() > 0 for b in biases), network
+    with pytest.raises(ValueError, match="no gradient reaches network 'disB'"):
+        model.apply_gradients("disB", [None] * len(model.network_variables()["disB"]))
+
+
 # -- save / load, sampler ------------------------------------------------------------------------
 
 def test_generator_saves_and_loads_as_a_zoo_directory(tiny, tmp_path):

@@ -311,6 +311,8 @@ class DRIT(keras.Model):
         """One Adam step of network ``name``: optional global-norm clipping, then L2 weight decay
         added to the gradient (PyTorch Adam's ``weight_decay``, applied after the clipping)."""
         variables = self.network_variables()[name]
+        if all(g is None for g in grads):  # a loss with no recorded path: never a silent no-op update
+            raise ValueError(f"no gradient reaches network {name!r}: its loss was not recorded by the tape")
         grads = [ops.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
         if clip_norm:
             grads, _ = tf.clip_by_global_norm(grads, clip_norm)
@@ -344,9 +346,12 @@ class DRIT(keras.Model):
         """``update_D``: the four domain discriminators, then the content discriminator."""
         with tf.GradientTape() as tape:
             losses = self.discriminator_losses(f)
+            # Summed inside the tape: a sum taken after it has no recorded path to D, so every
+            # gradient was None and D moved by its weight decay alone.
+            total = sum(losses.values())
         # The four networks are disjoint: the gradient of the sum is each loss's own gradient.
-        self.apply_per_network(tape.gradient(sum(losses.values()), self.variables_of(losses)), losses)
-        self.trackers["d_loss"].update_state(sum(losses.values()))
+        self.apply_per_network(tape.gradient(total, self.variables_of(losses)), losses)
+        self.trackers["d_loss"].update_state(total)
         self.update_content_discriminator(f["content_a"], f["content_b"])
 
     def content_step(self, images_a, images_b):
