@@ -28,7 +28,7 @@ import os
 
 import numpy as np
 
-from zoo.captions import caption_token_ids  # NumPy only, like zoo.conditions (zoo's __init__ is lazy)
+from zoo.captions import caption_list, caption_token_ids  # NumPy only, like zoo.conditions (zoo's __init__ is lazy)
 from zoo.conditions import class_ids  # noqa: F401  (NumPy only: zoo's __init__ is lazy)
 
 
@@ -134,12 +134,7 @@ class OnnxSampler:
     def captions(self, condition):
         """Token ids ``(N, L)`` int32 of a caption or a list of captions, and whether it was one
         (a caption model's ``condition``; the checks and errors of ``TextSampler.encode``)."""
-        single = isinstance(condition, str)
-        if not single and not isinstance(condition, (list, tuple, np.ndarray)):
-            raise ValueError(f"give a caption (str) or a list of captions, got {type(condition).__name__}")
-        texts = [condition] if single else list(condition)
-        if not texts:
-            raise ValueError("no captions given")
+        texts, single = caption_list(condition)
         return caption_token_ids(texts, self.vocabulary, self.condition_shape[0]), single
 
     # -- sampling -----------------------------------------------------------------------

@@ -45,6 +45,18 @@ def check_caption(text, vocabulary, max_words, stacklevel=3):
     return known
 
 
+def caption_list(condition):
+    """``(list of captions, single)`` from one caption (``str``) or a list of them; the one-line
+    errors every caption sampler gives (Keras and ONNX alike)."""
+    single = isinstance(condition, str)
+    if not single and not isinstance(condition, (list, tuple, np.ndarray)):
+        raise ValueError(f"give a caption (str) or a list of captions, got {type(condition).__name__}")
+    captions = [condition] if single else list(condition)
+    if not captions:
+        raise ValueError("no captions given")
+    return captions, single
+
+
 def caption_token_ids(captions, vocabulary, max_words):
     """Token ids ``(N, max_words)`` int32 of raw ``captions`` (each checked by :func:`check_caption`)."""
     index = {word: FIRST_WORD_ID + i for i, word in enumerate(vocabulary)}

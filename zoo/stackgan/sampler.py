@@ -2,6 +2,7 @@
 import numpy as np
 from keras import ops
 
+from zoo.captions import caption_list
 from zoo.sampling import to_uint8
 from zoo.stackgan.text import CaptionTokenizer
 
@@ -78,12 +79,7 @@ class TextSampler:
         errors; see :func:`zoo.stackgan.text.check_caption`), float32 embeddings otherwise.
         Returns ``(array (N, ...), single)``."""
         if self.tokenizer is not None:
-            single = isinstance(condition, str)
-            if not single and not isinstance(condition, (list, tuple, np.ndarray)):
-                raise ValueError(f"give a caption (str) or a list of captions, got {type(condition).__name__}")
-            captions = [condition] if single else list(condition)
-            if not captions:
-                raise ValueError("no captions given")
+            captions, single = caption_list(condition)
             return self.tokenizer(captions), single
         embeddings = np.asarray(condition, dtype=np.float32)
         single = embeddings.ndim == 1
