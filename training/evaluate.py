@@ -10,6 +10,10 @@ The command line of :mod:`zoo.training.evaluation` (protocols, their inputs, rep
     python training/evaluate.py --preset label --model msgan_dcgan_cifar10 --baseline dcgan_cifar10 \\
         --data-dir ../shared/data/cifar10 --features cifar10 --samples-per-class 1000 --json runs/eval_cifar10.json
 
+    # unpaired task (DRIT cat -> dog, trainA/ trainB/ testA/ testB/ folders), FID-AlexNet offline
+    python training/evaluate.py --preset unpaired --model runs/msgan_drit_cat2dog --baseline runs/drit_cat2dog \\
+        --data-dir ../shared/data/cat2dog --features alexnet --json runs/eval_cat2dog.json
+
 Presets (counts default to the paper's; pass smaller ones for CPU runs and tests):
 
 * ``label``: per class, generate ``--samples-per-class`` images (paper 5,000); FID of each
@@ -22,12 +26,20 @@ Presets (counts default to the paper's; pass smaller ones for CPU runs and tests
   pairs per input, averaged; NDB/JSD with K = 50 (paper: 20 for facades).
 * ``text``: ``--conditions`` sentences (200) x 10 samples = 2,000 images vs ``--real-count``
   (2,000) training images; LPIPS over 10 pairs per sentence; NDB/JSD with K = 100.
+* ``unpaired`` (the drit family, ``--direction a2b|b2a``, default the model's): the first
+  ``--conditions`` (100) images of ``testA`` (``testB`` for b2a) x ``--samples-per-condition``
+  (50) translations with seeded attribute codes; LPIPS over ``--lpips-pairs`` (50) random pairs
+  per input, averaged; FID against the target domain's train + test images (100 test images are
+  fewer than the 256 FID-AlexNet dimensions); NDB/JSD with K = 20 bins on its test images (K is
+  this zoo's choice for a ~100-image reference); and whether each translation keeps its own
+  input's layout better than another input's (``zoo.metrics.layout``: > 1 = it does).
 
 Every preset splits the L1 diversity into colour (pairwise L1 of the samples' mean colours) and
 structure (pairwise L1 with each sample's mean colour removed), with the mean saturation for RGB
 (:func:`zoo.metrics.colour_split`); the label preset adds a ``training images`` column: the same
 diversity figures (and LPIPS) on each class's real images, the level a faithful model would reach
-(the image and text presets: only the training images' saturation, as there is one target per input).
+(the image and text presets: only the training images' saturation, as there is one target per input;
+unpaired: the target domain's training images' saturation).
 
 Reference statistics (real features, NDB bins) are computed once and shared by every model of a
 run, so ``--baseline`` compares two models on identical bins. Output: a console table where each
@@ -55,15 +67,18 @@ def parse_args(argv=None):
     parser.add_argument("--preset", choices=sorted(PRESETS), default="label")
     parser.add_argument("--model", default="msgan_dcgan_digits", help="zoo name or saved model directory")
     parser.add_argument("--baseline", help="a second model scored on the same reference statistics (side by side)")
-    parser.add_argument("--data-dir", help="label: dataset dir (default: the dataset's loader); image: pix2pix layout")
+    parser.add_argument("--data-dir", help="label: dataset dir (default: the dataset's loader); image: pix2pix layout; "
+                        "unpaired: trainA/ trainB/ testA/ testB/ folders")
+    parser.add_argument("--direction", choices=("a2b", "b2a"),
+                        help="unpaired: translation direction (default: the model's); b2a takes testB as inputs")
     parser.add_argument("--condition-file", help="text: one sentence per line")
     parser.add_argument("--real-dir", help="text: folder of training images (searched recursively)")
     parser.add_argument("--samples-per-class", type=int, help="label (paper 5000)")
-    parser.add_argument("--conditions", type=int, help="image/text: number of test conditions (paper 100 / 200)")
-    parser.add_argument("--samples-per-condition", type=int, help="image/text (paper 50 / 10)")
+    parser.add_argument("--conditions", type=int, help="image/text/unpaired: number of test conditions (paper 100 / 200 / 100)")
+    parser.add_argument("--samples-per-condition", type=int, help="image/text/unpaired (paper 50 / 10 / 50)")
     parser.add_argument("--lpips-pairs", type=int, help="random pairs per condition or class (paper 50 / 10; label 50)")
     parser.add_argument("--real-count", type=int, help="real images used (text: paper 2000; label: a seeded random subset; default all)")
-    parser.add_argument("--k", type=int, help="NDB bins (label 100, image 50 (facades 20), text 100)")
+    parser.add_argument("--k", type=int, help="NDB bins (label 100, image 50 (facades 20), text 100, unpaired 20)")
     parser.add_argument("--alpha", type=float, default=0.05, help="significance of NDB's z-test")
     parser.add_argument("--ndb-n-init", type=int, default=DEFAULT_N_INIT,
                         help=f"K-means restarts for the NDB bins (default {DEFAULT_N_INIT}, scikit-learn's own; "
@@ -95,6 +110,8 @@ def parse_args(argv=None):
         parser.error("--samples-per-class must be >= 2 (FID and diversity need pairs)")
     if args.preset != "label" and args.samples_per_condition < 2:
         parser.error("--samples-per-condition must be >= 2 (diversity needs pairs)")
+    if args.direction is not None and args.preset != "unpaired":
+        parser.error("--direction is an option of --preset unpaired")
     return args
 
 
@@ -112,7 +129,9 @@ def main(argv=None):
         return 2
     machine = machine_line()
     report.update(command=command, machine=machine)
-    print(f"\nprotocol: {json.dumps({k: v for k, v in report['protocol'].items() if k != 'rows'})}")
+    print(f"\nprotocol: {json.dumps({k: v for k, v in report['protocol'].items() if k not in ('rows', 'summary')})}")
+    if "summary" in report["protocol"]:
+        print(report["protocol"]["summary"])
     print(evaluation.format_table(report))
     print(f"machine: {machine}")
     if args.json:

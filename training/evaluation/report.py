@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.training.evaluation.presets import PRESETS
+from zoo.training.evaluation.presets import OWN_CHOICES, PRESETS
 from zoo.training.evaluation.protocols import REFERENCE, LabelProtocol
 from zoo.metrics.ndb import plot_bin_centers, plot_bin_proportions
 
@@ -87,10 +87,12 @@ def per_class_markdown(report):
 
 
 def paper_deviations(protocol):
-    """``"k 10 (paper 100), ..."`` for every count that differs from the preset's paper value."""
-    paper = PRESETS[protocol["preset"]]
-    changed = [f"{key.replace('_', ' ')} {protocol[key]} (paper {value})" for key, value in paper.items()
-               if key in protocol and protocol[key] != value]
+    """``"k 10 (paper 100), ..."`` for every count that differs from the preset's paper value
+    (``(preset 20)`` for a value the paper does not give, :data:`presets.OWN_CHOICES`)."""
+    preset = protocol["preset"]
+    own = OWN_CHOICES.get(preset, ())
+    changed = [f"{key.replace('_', ' ')} {protocol[key]} ({'preset' if key in own else 'paper'} {value})"
+               for key, value in PRESETS[preset].items() if key in protocol and protocol[key] != value]
     return ", ".join(changed)
 
 
@@ -98,11 +100,12 @@ def card_body(report, command, machine):
     protocol = report["protocol"]
     deviations = paper_deviations(protocol)
     note = f" Counts differ from the paper's: {deviations}." if deviations else ""
+    summary = f"\n\n{protocol['summary']}" if protocol.get("summary") else ""
     per_class = per_class_markdown(report)
     per_class = f"\n\nPer class (the same run; NDB = different bins of K={protocol['k']}):\n\n{per_class}" if per_class else ""
     return (f"Measured with `{command}` on {machine}.\n\n"
             f"Protocol `{protocol['preset']}`; every model scored against the same reference statistics and "
-            f"NDB bins (seed {protocol['seed']}).{note}\n\n{markdown_table(report)}{per_class}")
+            f"NDB bins (seed {protocol['seed']}).{note}{summary}\n\n{markdown_table(report)}{per_class}")
 
 
 def write_plots(report, protocol, plot_dir):

@@ -13,8 +13,10 @@ import zoo
 from zoo.training.data import IMAGE_SUFFIXES, load_label_data
 from zoo.training.evaluation.presets import PRESETS
 from zoo.training.evaluation.protocols import ConditionProtocol, LabelProtocol
+from zoo.training.evaluation.unpaired import DOMAINS, UnpairedProtocol
 from zoo.training.paired_data import load_pairs
 from zoo.training.shapes_classifier import load_classifier as load_shapes_classifier
+from zoo.training.unpaired_data import list_domain_images, load_domains, read_images
 from zoo.metrics import alexnet_features
 from zoo.metrics.fid import InceptionGraph, KerasFeatures
 from zoo.metrics.lpips import LPIPS, MIN_SIZE
@@ -106,8 +108,30 @@ def image_folder_uint8(root, limit=None, size=None):
     return np.stack(images)
 
 
+def unpaired_data(config, data_dir, direction, conditions=None):
+    """``(inputs, fid_real, ndb_real, train_real)`` uint8 at ``config.load_size`` for the unpaired preset.
+
+    ``inputs``: the first ``conditions`` test images of the source domain (sorted by file name);
+    ``fid_real``: the target domain's train + test images; ``ndb_real``: its test images;
+    ``train_real``: its training images. ``data_dir``: a ``trainA/ trainB/ testA/ testB/`` tree;
+    None: ``config.dataset``'s tfds source (Yosemite) or a one-line error.
+    """
+    source, target = ("AB".index(d) for d in DOMAINS[direction])
+    if data_dir is None:
+        test, train = (load_domains(config, None, split) for split in ("test", "train"))
+        inputs = test[source][:conditions]
+    else:
+        test_paths, train_paths = (list_domain_images(data_dir, split) for split in ("test", "train"))
+        inputs = read_images(test_paths[source], config.load_size, conditions)
+        test = {target: read_images(test_paths[target], config.load_size)}
+        train = {target: read_images(train_paths[target], config.load_size)}
+    return inputs, np.concatenate([train[target], test[target]]), test[target], train[target]
+
+
 def build_protocol(args, sampler):
     config = sampler.config
+    if args.preset == "unpaired":
+        return unpaired_protocol(args, sampler)
     features = make_features(args.features, getattr(config, "dataset", None), args.inception_graph)
     if args.preset == "label":
         images, labels = label_data(config, args.data_dir, args.real_count, args.seed)
@@ -137,3 +161,22 @@ def build_protocol(args, sampler):
           f"({'features and ' if features is not None else ''}K={args.k} NDB bins)")
     return ConditionProtocol(args.preset, conditions, real, features, lpips, args.samples_per_condition,
                              args.lpips_pairs, args.k, args.seed, args.alpha, args.ndb_n_init)
+
+
+def unpaired_protocol(args, sampler):
+    """The unpaired preset's protocol for a two-domain translation sampler (the drit family)."""
+    config = sampler.config
+    if not callable(getattr(sampler, "with_direction", None)):
+        raise ValueError(f"--preset unpaired scores two-domain translation models (the drit family); "
+                         f"{args.model} is a {getattr(config, 'family', type(sampler).__name__)} model")
+    direction = args.direction or config.direction
+    features = make_features(args.features, getattr(config, "dataset", None), args.inception_graph)
+    lpips = make_lpips(args.lpips_net, args.lpips_weights)
+    inputs, fid_real, ndb_real, train_real = unpaired_data(config, args.data_dir, direction, args.conditions)
+    source, target = DOMAINS[direction]
+    print(f"reference: {len(inputs)} test{source} inputs; {len(fid_real)} train{target} + test{target} images "
+          f"({'features, ' if features is not None else ''}saturation) and K={args.k} NDB bins on {len(ndb_real)} "
+          f"test{target} images")
+    return UnpairedProtocol(inputs, fid_real, ndb_real, train_real, config.image_size, direction, features, lpips,
+                            args.samples_per_condition, args.lpips_pairs, args.k, args.seed, args.alpha,
+                            args.ndb_n_init)
