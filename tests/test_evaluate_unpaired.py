@@ -75,8 +75,11 @@ def lpips_metric():
     return LPIPS("alex")
 
 
-def test_cli_scores_two_drit_runs_into_json_table_and_cards(runs, tree, tmp_path, capsys, lpips_metric):
+def test_cli_scores_two_drit_runs_into_json_table_and_cards(runs, tree, tmp_path, capsys, lpips_metric, monkeypatch):
     ms, baseline = runs["ms"], runs["baseline"]
+    # The MS run is loaded from its directory; the baseline's sampler (same weights) is in memory already.
+    load = evaluation.load_model
+    monkeypatch.setattr(evaluation, "load_model", lambda name: runs["sampler"] if name == baseline else load(name))
     status = evaluate.main(SMALL + ["--model", ms, "--baseline", baseline, "--data-dir", str(tree), "--features",
                                     "alexnet", "--json", str(tmp_path / "r.json"), "--write-cards",
                                     "--plot-dir", str(tmp_path / "plots")])

@@ -94,10 +94,6 @@ class UnpairedProtocol:
         self.reference = {"metrics": {"saturation": saturation(to_unit(train_real))}, "per_condition": {}}
         self.train_count = len(train_real)
 
-    @property
-    def conditions(self):
-        return list(self.inputs)
-
     def describe(self):
         features = self.features.name if self.features is not None else "none"
         count, per = len(self.inputs), self.samples_per_condition
