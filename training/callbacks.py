@@ -1,6 +1,7 @@
 """Keras callbacks for GAN training: sample grids per epoch, resumable checkpoints, history, wall time."""
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -97,29 +98,59 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     Uses ``tf.train.Checkpoint`` (the training wrapper's two optimizers are not part of
     ``Model.save_weights``). :meth:`restore` returns the epoch to resume from.
+
+    The object graph of ``tf.train.Checkpoint`` does not reach layers that a Keras 3 model keeps
+    in Python lists, and trainable weights only reach it through the optimizers; so the
+    non-trainable variables of both networks (batch-norm running statistics, frozen encoders,
+    seed states) are listed explicitly as ``generator_state`` / ``discriminator_state``.
+    Without them a resumed run restarted every listed batch norm's statistics at 0 / 1 (13 of the
+    StackGAN++ generator's 14), and a finished run re-published with ``--resume`` wrote a
+    generator with those reset statistics. Checkpoints written before this change still
+    restore (their statistics restart, with a warning).
     """
 
     def __init__(self, gan, directory, max_to_keep=2):
         super().__init__()
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-        self.checkpoint = tf.train.Checkpoint(
-            generator=gan.generator, discriminator=gan.discriminator,
-            g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer,
-            noise_state=gan.seed_generator.state.value, epoch=self.epoch)
+        self.parts = dict(generator=gan.generator, discriminator=gan.discriminator,
+                          g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer,
+                          noise_state=gan.seed_generator.state.value, epoch=self.epoch)
+        self.state = dict(generator_state=_state_variables(gan.generator),
+                          discriminator_state=_state_variables(gan.discriminator))
+        self.checkpoint = tf.train.Checkpoint(**self.parts, **self.state)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(directory), max_to_keep=max_to_keep)
         self.gan = gan
 
     def restore(self):
         """Restore the latest checkpoint if there is one; returns the number of finished epochs."""
-        if self.manager.latest_checkpoint is None:
+        latest = self.manager.latest_checkpoint
+        if latest is None:
             return 0
         self.gan.build_optimizers()
-        self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+        saved = tf.train.load_checkpoint(latest).get_variable_to_shape_map()
+        if not any(self.state.values()) or any(key.startswith(tuple(self.state)) for key in saved):
+            self.checkpoint.restore(latest).assert_existing_objects_matched()
+        else:  # written before the state lists existed: everything else, strictly
+            tf.train.Checkpoint(**self.parts).restore(latest).assert_existing_objects_matched()
+            print(f"TrainingCheckpoint: warning: {latest} holds no running statistics (written before they "
+                  f"were checkpointed); batch norms restart theirs", file=sys.stderr)
         return int(self.epoch.numpy())
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.assign(epoch + 1)
         self.manager.save(checkpoint_number=epoch + 1)
+
+
+def _state_variables(model):
+    """The ``tf.Variable`` behind every non-trainable variable of a Keras model (deduplicated, in order);
+    none for a plain ``tf.train.Checkpoint`` group (DRIT's discriminators), which tracks its own."""
+    seen, variables = set(), []
+    for variable in getattr(model, "non_trainable_variables", ()):
+        value = getattr(variable, "value", variable)
+        if isinstance(value, tf.Variable) and id(value) not in seen:
+            seen.add(id(value))
+            variables.append(value)
+    return variables
 
 
 class EpochGenerators(keras.callbacks.Callback):
