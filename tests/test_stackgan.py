@@ -298,3 +298,46 @@ def test_converter_errors_are_one_line():
     with pytest.raises(ValueError, match="netG.pth lacks 'h_net1.fc.0.weight'") as error:
         load_state_into(g, state, "netG.pth")
     assert "\n" not in str(error.value)
+
+
+def test_published_average_generator_gets_running_statistics_of_its_own_weights():
+    # fit() leaves the moving average of G's weights in the generator. Its batch norms must carry
+    # statistics measured with those weights, not the raw weights' (issue 30: with the raw
+    # weights' statistics the shapes models drew objects in the wrong half of the picture).
+    config = StackGANConfig(**dict(TINY, batch_size=8), ema_decay=0.9, learning_rate_g=0.02, seed=0)
+    gan = StackGAN(config)
+    gan.compile(run_eagerly=True)
+    rng = np.random.default_rng(0)
+    data = tf.data.Dataset.from_tensor_slices((rng.standard_normal((24, 6)).astype(np.float32),
+                                               rng.uniform(-1, 1, (24, 16, 16, 3)).astype(np.float32))).batch(8)
+    gan.fit(data, epochs=1, verbose=0)
+    statistics = [v for v in gan.generator.non_trainable_variables if "moving_" in v.path]
+    published = [np.array(v) for v in statistics]
+    measured = False
+    assert gan.recalibrate_batch_norm(data) == 3  # the same passes again, on the averaged weights
+    for before, v in zip(published, statistics):
+        np.testing.assert_allclose(before, np.array(v), rtol=1e-5, atol=1e-6, err_msg=v.path)
+        measured = measured or not np.allclose(before, 1.0 * ("variance" in v.path))
+    assert measured  # not the initial 0 / 1
+
+
+def test_recalibration_averages_the_batch_statistics_of_every_pass():
+    config = StackGANConfig(**TINY)
+    gan = StackGAN(config)
+    norm = gan.generator.init_stage.fc_bn
+    cond = np.random.default_rng(0).standard_normal((6, 6)).astype(np.float32)
+    means = []
+    original = type(norm).call
+
+    def spy(layer, inputs, training=None, **kwargs):
+        if layer is norm and training:
+            means.append(np.asarray(inputs).mean(axis=0))
+        return original(layer, inputs, training=training, **kwargs)
+
+    type(norm).call = spy
+    try:
+        assert gan.recalibrate_batch_norm(cond, batches=3) == 3
+    finally:
+        type(norm).call = original
+    assert len(means) == 3 and norm.momentum == pytest.approx(0.9)
+    np.testing.assert_allclose(np.asarray(norm.moving_mean), np.mean(means, axis=0), rtol=1e-4, atol=1e-5)

@@ -21,6 +21,9 @@ from zoo.losses import bce_with_logits, mode_seeking_loss
 from zoo.stackgan.networks import build_discriminators, build_generator
 from zoo.stackgan.text import caption_split, pretrain_caption_encoder
 
+# Training-mode generator passes that measure the running statistics of the averaged weights.
+RECALIBRATION_BATCHES = 50
+
 
 def kl_loss(mu, logvar):
     """``-0.5 * mean(1 + logvar - mu^2 - exp(logvar))`` over batch and code (official ``KL_loss``).
@@ -130,19 +133,66 @@ class StackGAN(ConditionalGAN):
     def metrics(self):
         return [*super().metrics, self.kl_tracker]
 
-    def fit(self, *args, **kwargs):
+    def fit(self, x=None, *args, **kwargs):
         """``keras.Model.fit``; afterwards the generator holds the moving average of its weights
-        (the official trainer saves ``avg_param_G``), when the G optimizer keeps one. Batch norm
-        statistics are not averaged (the official average covers ``parameters()`` only)."""
-        history = super().fit(*args, **kwargs)
-        self.use_average_generator()
+        (the official trainer saves ``avg_param_G``), when the G optimizer keeps one, and batch-norm
+        running statistics measured with those averaged weights (:meth:`recalibrate_batch_norm` on
+        the first :data:`RECALIBRATION_BATCHES` batches of ``x``).
+
+        The official average covers ``parameters()`` only and keeps the raw weights' running
+        statistics. Over a short run the two sets of weights differ enough that this pairing breaks
+        the published generator: on the shapes task after 3,120 steps it put the object in the
+        named half of the picture 0.4-19 % of the time, against 46-84 % for the raw weights and
+        46-76 % for the averaged weights with their own statistics (issue 30).
+        """
+        history = super().fit(x, *args, **kwargs)
+        if self.use_average_generator() and x is not None:
+            self.recalibrate_batch_norm(x)
         return history
 
     def use_average_generator(self):
-        """Copy the moving average of G's trainable weights into the generator (no-op without one)."""
+        """Copy the moving average of G's trainable weights into the generator; True when there is one."""
         optimizer = getattr(self.g_optimizer, "inner_optimizer", self.g_optimizer)
         if getattr(optimizer, "use_ema", False) and optimizer.built:
             optimizer.finalize_variable_values(self.generator.trainable_variables)
+            return True
+        return False
+
+    def recalibrate_batch_norm(self, data, batches=None):
+        """Set the running statistics of every batch norm in G to the mean of its batch statistics
+        over ``batches`` training-mode forward passes (default :data:`RECALIBRATION_BATCHES`).
+
+        Args:
+            data: what ``fit`` takes: a ``tf.data.Dataset`` of ``(condition, image)`` batches, or a
+                condition array ``(N, ...)`` (cut into ``batch_size`` batches).
+        Each pass draws ``z`` and the CA noise standard normal, as the samplers do. Returns the
+        number of passes made (0 when ``data`` holds no batch).
+        """
+        batches = RECALIBRATION_BATCHES if batches is None else int(batches)
+        if isinstance(data, tf.data.Dataset):
+            conditions = (keras.utils.unpack_x_y_sample_weight(b)[0] for b in data.take(batches))
+        else:
+            array = np.asarray(data[0] if isinstance(data, (tuple, list)) else data)
+            size = self.config.batch_size
+            conditions = (array[i:i + size] for i in range(0, min(len(array), batches * size), size))
+        norms = [layer for layer in self.generator._flatten_layers(include_self=False)
+                 if isinstance(layer, keras.layers.BatchNormalization)]
+        momenta = [layer.momentum for layer in norms]
+        rng = np.random.default_rng(self.config.seed)
+        passes = 0
+        try:
+            for condition in conditions:
+                for layer in norms:  # running mean of the batch statistics: the k-th pass weighs 1/(k+1)
+                    layer.momentum = passes / (passes + 1)
+                count = int(ops.shape(condition)[0])
+                self.generator.branches(
+                    condition, rng.standard_normal((count, self.config.nz)).astype(np.float32),
+                    rng.standard_normal((count, self.config.embedding_dim)).astype(np.float32), training=True)
+                passes += 1
+        finally:
+            for layer, momentum in zip(norms, momenta):
+                layer.momentum = momentum
+        return passes
 
     # -- losses ---------------------------------------------------------------------------
     def branch_discriminator_loss(self, d, real, wrong, fake1, fake2, mu1, mu2):
