@@ -108,7 +108,8 @@ def main(argv=None):
     record = {"command": "python bench/paired_fidelity.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
               "model": args.model, "config": {k: getattr(config, k) for k in
                                               ("image_size", "load_size", "ngf", "ndf", "n_layers_d", "num_d",
-                                               "lambda_ms", "batch_size")},
+                                               "lambda_ms", "lambda_l1", "lambda_gan", "lambda_kl", "nef",
+                                               "batch_size") if hasattr(config, k)},
               "steps": args.steps, "train_pairs": count, "eval": f"{args.eval_split} 1-{len(inputs)} at {eval_size}",
               "steps_per_s": steps_per_s, "wall_s": end - start, **result, "final_logs": logs,
               "machine": machine_line()}
