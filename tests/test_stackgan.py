@@ -341,3 +341,75 @@ def test_recalibration_averages_the_batch_statistics_of_every_pass():
         type(norm).call = original
     assert len(means) == 3 and norm.momentum == pytest.approx(0.9)
     np.testing.assert_allclose(np.asarray(norm.moving_mean), np.mean(means, axis=0), rtol=1e-4, atol=1e-5)
+
+
+# -- issue 30 options: a standardized sentence embedding, and D conditioned on it -------------
+def test_condition_options_default_to_the_official_behaviour_and_check_their_values():
+    config = StackGANConfig()
+    assert (config.text_standardize, config.d_condition, config.d_condition_dim) == (False, "mu", 128)
+    assert StackGANConfig(**TINY, d_condition="embedding").d_condition_dim == 6
+    with pytest.raises(ValueError, match="text_standardize needs a caption encoder"):
+        StackGANConfig(**TINY, text_standardize=True)
+    with pytest.raises(ValueError, match="d_condition must be"):
+        StackGANConfig(**TINY, d_condition="c")
+    # off: the encoder's output is the GRU's raw state, and it holds no extra weights
+    generator = build_generator(StackGANConfig(**TINY_TEXT))
+    assert generator.text_encoder.offset is None and len(generator.text_encoder.weights) == 4
+
+
+def test_standardized_caption_encoder_has_mean_0_std_1_on_training_captions_and_saves_it(tmp_path):
+    from zoo.stackgan.text import caption_split, standardize_caption_encoder
+
+    config = StackGANConfig(**TINY_TEXT, text_standardize=True)
+    keras.utils.set_random_seed(0)
+    gan = StackGAN(config)  # (pretrains when text_pretrain_steps > 0, then) standardizes
+    generator, encoder = gan.generator, gan.generator.text_encoder
+    train = caption_split("train")
+    ids = TextSampler(generator, config).encode([c.text for c in train])[0]
+    raw = np.asarray(encoder.gru(encoder.embedding(ids)))
+    assert raw.std(axis=0).mean() < 0.5  # the GRU's raw state is far from unit scale
+    out = np.asarray(generator.sentence_embedding(ids))
+    np.testing.assert_allclose(out.mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(out.std(axis=0), 1.0, atol=1e-3)
+    assert {id(v) for v in (encoder.offset, encoder.scale)}.isdisjoint(id(v) for v in generator.trainable_variables)
+    # saved with the generator's weights: a fresh generator (as sampler, export and scoring build
+    # it) loads the same standardization
+    generator.save_weights(tmp_path / "g.weights.h5")
+    fresh = build_generator(config)
+    assert not np.allclose(np.asarray(fresh.sentence_embedding(ids)), out)
+    fresh.load_weights(tmp_path / "g.weights.h5")
+    np.testing.assert_allclose(np.asarray(fresh.sentence_embedding(ids)), out, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="no standardization weights"):
+        standardize_caption_encoder(build_generator(StackGANConfig(**TINY_TEXT)).text_encoder, train,
+                                    VOCABULARY, MAX_CAPTION_WORDS)
+
+
+@pytest.mark.parametrize("d_condition", ["mu", "embedding"])
+def test_discriminators_see_the_configured_condition_in_the_train_step(d_condition):
+    gan = _gan(dict(TINY_TEXT, d_condition=d_condition))
+    width = 6 if d_condition == "embedding" else 4
+    assert all(d.condition_dim == width for d in gan.discriminator.branches)
+    seen = {"d": [], "g": []}
+    d_loss, g_loss = gan.branch_discriminator_loss, gan.branch_generator_loss
+
+    def spy_d(d, real, wrong, f1, f2, c1, c2):
+        seen["d"].append((np.asarray(c1), np.asarray(c2)))
+        return d_loss(d, real, wrong, f1, f2, c1, c2)
+
+    def spy_g(d, f1, f2, c1, c2):
+        seen["g"].append((np.asarray(c1), np.asarray(c2)))
+        return g_loss(d, f1, f2, c1, c2)
+
+    gan.branch_discriminator_loss, gan.branch_generator_loss = spy_d, spy_g
+    ids = TextSampler(gan.generator, gan.config).encode(["a red circle", "two big blue squares"])[0]
+    embedding = np.asarray(gan.generator.sentence_embedding(ids))
+    mu = np.asarray(gan.generator.ca.encode(embedding)[0])  # G's weights before the step
+    gan.train_step((ids, np.zeros((2, 16, 16, 3), np.float32)))
+    assert len(seen["d"]) == len(seen["g"]) == 2  # one call per branch
+    for c1, c2 in seen["d"] + seen["g"]:
+        assert c1.shape == c2.shape == (2, width)
+        if d_condition == "embedding":
+            np.testing.assert_allclose(c1, embedding, rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(c2, embedding, rtol=1e-5, atol=1e-6)
+    if d_condition == "mu":  # D's update uses mu from the forward before G's update
+        np.testing.assert_allclose(seen["d"][0][0], mu, rtol=1e-5, atol=1e-6)

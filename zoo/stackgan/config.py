@@ -24,6 +24,17 @@ class StackGANConfig(ModelConfig):
     ``(N, text_dim)`` (CUB's char-CNN-RNN vectors). With ``text_encoder = "gru"`` the generator
     holds a small frozen caption encoder (:mod:`zoo.stackgan.text`) and the condition is token
     ids ``(N, max_caption_words)`` over ``vocabulary``; the encoder's output has ``text_dim``.
+
+    Two options of the shapes task (issue 30), off by default (the official behaviour):
+
+    * ``text_standardize``: the frozen caption encoder's output is standardized per dimension
+      (mean 0, std 1 over the training captions, measured once after pretraining and stored as
+      weights of the encoder, so sampler, export and scoring use the same). A preprocessing
+      choice: the GRU's raw output gives the CA mean ``mu`` a spread across shapes and counts of
+      about 0.1 of the CA noise sigma. Needs ``text_encoder = "gru"``.
+    * ``d_condition``: what each discriminator's conditional logit sees next to the image:
+      ``"mu"`` (official: the CA mean, ``(N, embedding_dim)``) or ``"embedding"`` (the frozen
+      sentence embedding, ``(N, text_dim)``; a departure from the official code).
     """
 
     family: str = "stackgan"
@@ -52,6 +63,8 @@ class StackGANConfig(ModelConfig):
     max_caption_words: int = 0
     word_dim: int = 32
     text_pretrain_steps: int = 0
+    text_standardize: bool = False
+    d_condition: str = "mu"
 
     def __post_init__(self):
         if not 1 <= self.branch_num <= MAX_BRANCHES:
@@ -73,6 +86,15 @@ class StackGANConfig(ModelConfig):
             raise ValueError(f"text_encoder must be '' (precomputed embeddings) or 'gru', got {self.text_encoder!r}")
         if self.text_encoder and (not self.vocabulary or self.max_caption_words < 1):
             raise ValueError("text_encoder 'gru' needs a vocabulary and max_caption_words >= 1")
+        if self.text_standardize and not self.text_encoder:
+            raise ValueError("text_standardize needs a caption encoder (text_encoder 'gru')")
+        if self.d_condition not in ("mu", "embedding"):
+            raise ValueError(f"d_condition must be 'mu' (official) or 'embedding', got {self.d_condition!r}")
+
+    @property
+    def d_condition_dim(self):
+        """Width of the discriminators' condition: ``embedding_dim`` for ``mu``, else ``text_dim``."""
+        return self.embedding_dim if self.d_condition == "mu" else self.text_dim
 
     @property
     def branch_sizes(self):

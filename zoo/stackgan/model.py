@@ -6,7 +6,8 @@ One step, for a batch of ``B`` sentence embeddings (or token ids) and their real
 1. both halves of a ``2B`` batch get the same sentences, each half its own CA noise and ``z``;
    one generator forward gives every branch's images, ``mu`` and ``logvar``;
 2. every branch's discriminator is updated on the real images, the *wrong* images (real images
-   of other sentences) and both halves of the fakes, all conditioned on ``mu`` (no gradient);
+   of other sentences) and both halves of the fakes, all conditioned on ``mu`` (no gradient;
+   with ``d_condition = "embedding"`` on the frozen sentence embedding instead);
 3. G is updated with the updated discriminators' conditional and unconditional losses on both
    halves, the colour-consistency terms, the KL term of each half and
    ``lambda_ms * mode_seeking_loss`` on the last branch's two halves over the two ``z`` only.
@@ -19,7 +20,7 @@ from keras import ops
 from zoo.base import MS_EPS, ConditionalGAN, make_adam
 from zoo.losses import bce_with_logits, mode_seeking_loss
 from zoo.stackgan.networks import build_discriminators, build_generator
-from zoo.stackgan.text import caption_split, pretrain_caption_encoder
+from zoo.stackgan.text import caption_split, pretrain_caption_encoder, standardize_caption_encoder
 
 # Training-mode generator passes that measure the running statistics of the averaged weights.
 RECALIBRATION_BATCHES = 50
@@ -107,6 +108,11 @@ class StackGAN(ConditionalGAN):
                 steps=config.text_pretrain_steps, seed=config.seed, held_out=caption_split("test"))
             print(f"{config.name}: caption encoder pretrained: every attribute right for {accuracy:.1%} of "
                   f"the training captions, {held_out:.1%} of the held-out ones; frozen from here on")
+        if generator.text_encoder is not None and config.text_standardize:
+            _, std = standardize_caption_encoder(generator.text_encoder, caption_split("train"),
+                                                 config.vocabulary, config.max_caption_words)
+            print(f"{config.name}: caption encoder output standardized over the training captions "
+                  f"(its raw per-dimension std was {std.min():.3f}..{std.max():.3f})")
         super().__init__(generator, build_discriminators(config), config.nz, loss="bce",
                          seed=config.seed, **kwargs)
         self.config = config
@@ -196,7 +202,8 @@ class StackGAN(ConditionalGAN):
 
     # -- losses ---------------------------------------------------------------------------
     def branch_discriminator_loss(self, d, real, wrong, fake1, fake2, mu1, mu2):
-        """One branch's D loss (official ``train_Dnet``); every input already without gradient to G."""
+        """One branch's D loss (official ``train_Dnet``); every input already without gradient to G.
+        ``mu1`` / ``mu2``: each half's D condition (``mu``, or the sentence embedding)."""
         real_cond, real_uncond = d([real, mu1], training=True)
         wrong_cond, wrong_uncond = d([wrong, mu1], training=True)
         fake1_cond, fake1_uncond = d([fake1, mu1], training=True)
@@ -214,7 +221,8 @@ class StackGAN(ConditionalGAN):
         return real_loss + wrong_loss + fake_loss
 
     def branch_generator_loss(self, d, fake1, fake2, mu1, mu2):
-        """One branch's adversarial G loss (official ``train_Gnet``); ``mu`` keeps its gradient to CA."""
+        """One branch's adversarial G loss (official ``train_Gnet``); ``mu`` keeps its gradient to CA
+        (the sentence embedding, with ``d_condition = "embedding"``, is frozen)."""
         loss = 0.0
         for fake, mu in ((fake1, mu1), (fake2, mu2)):
             cond, uncond = d([fake, mu], training=True)
@@ -239,15 +247,19 @@ class StackGAN(ConditionalGAN):
             fake_halves = [ops.split(f, 2, axis=0) for f in fakes]
             mu1, mu2 = ops.split(mu, 2, axis=0)
             logvar1, logvar2 = ops.split(logvar, 2, axis=0)
+            if self.config.d_condition == "mu":
+                cond1, cond2 = mu1, mu2
+            else:  # the frozen sentence embedding, the same for both halves
+                cond1 = cond2 = ops.stop_gradient(self.generator.sentence_embedding(condition))
             with tf.GradientTape() as d_tape:
                 d_loss = sum(
                     self.branch_discriminator_loss(
                         d, r, w, ops.stop_gradient(f1), ops.stop_gradient(f2),
-                        ops.stop_gradient(mu1), ops.stop_gradient(mu2))
+                        ops.stop_gradient(cond1), ops.stop_gradient(cond2))
                     for d, r, w, (f1, f2) in zip(discriminators, reals, wrongs, fake_halves))
                 scaled_d_loss = self.scaled(self.d_optimizer, d_loss)
             self.apply_update(self.d_optimizer, d_tape, scaled_d_loss, self.discriminator.trainable_variables)
-            g_loss = sum(self.branch_generator_loss(d, f1, f2, mu1, mu2)
+            g_loss = sum(self.branch_generator_loss(d, f1, f2, cond1, cond2)
                          for d, (f1, f2) in zip(discriminators, fake_halves))
             if self.config.color_coeff > 0 and len(fakes) > 1:
                 g_loss += colour_consistency_loss(fakes, self.config.color_coeff)

@@ -224,6 +224,8 @@ class BranchDiscriminator(keras.Model):
     doubling, down to 4x4 (the first without batch norm), then 3x3 blocks halving the channels
     back to ``8 * df_dim`` when the image is larger than 64 px. The conditional head joins the
     tiled ``mu`` (first) to those features with a 3x3 block; both heads end in a 4x4 stride-4 conv.
+    With ``config.d_condition = "embedding"`` the condition is the sentence embedding
+    ``(N, text_dim)`` instead of ``mu`` (``config.d_condition_dim`` wide).
     """
 
     def __init__(self, config, size, **kwargs):
@@ -231,7 +233,7 @@ class BranchDiscriminator(keras.Model):
         downs = int(math.log2(size // 4))
         widths = [config.df_dim * 2 ** k for k in range(downs)]
         self.size = int(size)
-        self.embedding_dim = config.embedding_dim
+        self.condition_dim = config.d_condition_dim
         self.down_convs = [keras.layers.Conv2D(width, 4, strides=2, padding="same", use_bias=False,
                                                kernel_initializer=_orthogonal(), name=f"down{k}")
                            for k, width in enumerate(widths)]
@@ -249,7 +251,7 @@ class BranchDiscriminator(keras.Model):
                                                dtype="float32", name="cond_logits")
         self.uncond_logits = keras.layers.Conv2D(1, 4, strides=4, kernel_initializer=_orthogonal(),
                                                  dtype="float32", name="uncond_logits")
-        self([ops.zeros((1, size, size, config.channels)), ops.zeros((1, config.embedding_dim))])
+        self([ops.zeros((1, size, size, config.channels)), ops.zeros((1, self.condition_dim))])
 
     def image_features(self, image, training=False):
         """``(N, 4, 4, min(8 df, df 2^(k-1)))`` features of ``image``."""
@@ -259,7 +261,7 @@ class BranchDiscriminator(keras.Model):
         return x
 
     def call(self, inputs, training=False):
-        image, mu = inputs
+        image, mu = inputs  # mu: the condition, (N, condition_dim)
         features = self.image_features(image, training=training)
         joint = ops.concatenate([tile_code(ops.cast(mu, features.dtype), 4), features], axis=-1)
         joint = ops.leaky_relu(self.joint_bn(self.joint_conv(joint), training=training), 0.2)

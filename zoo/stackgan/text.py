@@ -114,16 +114,53 @@ class CaptionTokenizer:
 
 
 class CaptionEncoder(keras.Model):
-    """Token ids ``(N, L)`` int -> sentence embedding ``(N, text_dim)`` float32 (the GRU's last state)."""
+    """Token ids ``(N, L)`` int -> sentence embedding ``(N, text_dim)`` float32 (the GRU's last state).
+
+    With ``config.text_standardize`` the GRU's state is then standardized per dimension,
+    ``(h - offset) / scale``, by two non-trainable weights of the encoder (0 and 1 until
+    :func:`standardize_caption_encoder` measures them), saved with the generator's weights.
+    """
 
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         self.embedding = keras.layers.Embedding(len(config.vocabulary) + 2, config.word_dim,
                                                 mask_zero=True, name="words")
         self.gru = keras.layers.GRU(config.text_dim, name="gru")
+        self.offset = self.scale = None
+        if config.text_standardize:
+            self.offset = self.add_weight(shape=(config.text_dim,), initializer="zeros", trainable=False,
+                                          name="standardize_offset")
+            self.scale = self.add_weight(shape=(config.text_dim,), initializer="ones", trainable=False,
+                                         name="standardize_scale")
 
     def call(self, token_ids, training=False):
-        return self.gru(self.embedding(token_ids), training=training)
+        state = self.gru(self.embedding(token_ids), training=training)
+        if self.offset is None:
+            return state
+        return (state - self.offset) / self.scale
+
+
+def standardize_caption_encoder(encoder, captions, vocabulary, max_words, min_std=1e-3):
+    """Measure the per-dimension mean and std of ``encoder``'s raw output over ``captions`` and
+    store them in its standardization weights, so its output has mean 0 and std 1 there.
+
+    Dimensions with a std below ``min_std`` are only centred (divided by ``min_std``, not by
+    a near-zero std). Returns ``(mean, std)``, each ``(text_dim,)``.
+
+    Raises:
+        ValueError: the encoder was built without ``text_standardize``, or ``captions`` is empty.
+    """
+    if encoder.offset is None:
+        raise ValueError("the caption encoder has no standardization weights (config text_standardize is off)")
+    captions = list(captions)
+    if not captions:
+        raise ValueError("standardize_caption_encoder needs at least one caption")
+    ids = CaptionTokenizer(vocabulary, max_words)([c.text for c in captions], check=False)
+    raw = ops.convert_to_numpy(encoder.gru(encoder.embedding(ids), training=False)).astype(np.float64)
+    mean, std = raw.mean(axis=0), raw.std(axis=0)
+    encoder.offset.assign(mean.astype(np.float32))
+    encoder.scale.assign(np.maximum(std, min_std).astype(np.float32))
+    return mean, std
 
 
 ATTRIBUTE_HEADS = {  # attribute -> its classes; None = "left free by the caption"
