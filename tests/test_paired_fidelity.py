@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo.metrics.fidelity import fidelity_ratio, photo_vs_noise
+from zoo.metrics.fidelity import edge_map, fidelity_ratio, photo_vs_noise, structure_fidelity
 from zoo.registry import get_config, get_family
 
 SIZE, PAIRS, STEPS, THRESHOLD = 16, 6, 250, 1.5
@@ -32,6 +32,44 @@ def test_fidelity_ratio_of_known_distances():
         fidelity_ratio(targets[:2], targets)
     with pytest.raises(ValueError, match="at least 2"):
         fidelity_ratio(targets[:1], targets[:1])
+
+
+def _road_tiles(count, size=32, seed=0):
+    """``count`` map-like tiles: a flat colour each, with a few random bright lines ("roads")."""
+    rng = np.random.default_rng(seed)
+    tiles = np.empty((count, size, size, 3), np.float32)
+    for i in range(count):
+        tiles[i] = rng.uniform(-0.5, 0.5, 3)
+        for _ in range(3):
+            if rng.random() < 0.5:
+                tiles[i, rng.integers(2, size - 2), :] = 0.9
+            else:
+                tiles[i, :, rng.integers(2, size - 2)] = 0.9
+    return tiles
+
+
+def test_structure_fidelity_tells_own_structure_from_a_template_with_the_right_colour():
+    targets = _road_tiles(8)
+    assert edge_map(targets).shape == (8, 31, 31)
+    faithful = structure_fidelity(0.5 * targets + 0.1, targets)  # own roads, other contrast/colour
+    assert faithful["own"] == pytest.approx(1.0)
+    assert faithful["gap"] > 0.8
+    assert faithful["between_targets"] == pytest.approx(faithful["other"], abs=1e-9)
+    # Each tile's own flat colour plus one shared template of roads: the L1 ratio calls this a
+    # model that follows its input; the edges say it draws the same picture for every input.
+    template = _road_tiles(1, seed=99)[0] - _road_tiles(1, seed=99)[0].mean(axis=(0, 1))
+    painted = targets.mean(axis=(1, 2), keepdims=True) + 0.3 * template
+    assert fidelity_ratio(painted, targets)[0] > 1.2
+    fake = structure_fidelity(painted, targets)
+    assert abs(fake["gap"]) < 0.1
+    assert fake["between_outputs"] == pytest.approx(1.0)
+    assert fake["between_outputs"] > fake["between_targets"] + 0.5
+    with pytest.raises(ValueError, match="differ in shape"):
+        structure_fidelity(targets[:2], targets)
+    with pytest.raises(ValueError, match="at least 2"):
+        structure_fidelity(targets[:1], targets[:1])
+    with pytest.raises(ValueError, match="N, H, W, C"):
+        edge_map(targets[0])
 
 
 def test_photo_vs_noise_separates_the_two_sources():

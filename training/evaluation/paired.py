@@ -14,7 +14,10 @@ For each input, every model draws ``num_samples`` outputs with the *same* noise 
   input (:func:`zoo.metrics.fidelity.fidelity_ratio`);
 * ``photo vs noise``: mean L1 between the outputs of different inputs with one z, and between
   the outputs of one input with different z (:func:`zoo.metrics.fidelity.photo_vs_noise`, same
-  first ``FIDELITY_Z`` z).
+  first ``FIDELITY_Z`` z);
+* ``edge correlation``: the correlation of each output's edge map with its own target's and
+  with the other inputs' targets (:func:`zoo.metrics.fidelity.structure_fidelity`, same first
+  ``FIDELITY_Z`` z): does the output draw its own input's roads and outlines, or one template?
 
 ``training/paired_eval.py`` is its command line.
 """
@@ -23,7 +26,7 @@ from keras.utils import Progbar
 
 from zoo.training.grids import save_grid
 from zoo.metrics.diversity import lpips_diversity, per_condition_l1_diversity
-from zoo.metrics.fidelity import fidelity_ratio, photo_vs_noise
+from zoo.metrics.fidelity import fidelity_ratio, photo_vs_noise, structure_fidelity
 from zoo.sampling import to_uint8
 
 FIDELITY_Z = 8  # z per input for the fidelity ratio and photo vs noise (N x N distances per z)
@@ -51,6 +54,9 @@ def evaluate(samples, targets, lpips=None, lpips_pairs=50, seed=0):
         ratios = [fidelity_ratio(first[:, k], targets) for k in range(first.shape[1])]
         result["fidelity_ratio"] = float(np.mean([r[0] for r in ratios]))
         result["l1_other_target"] = float(np.mean([r[2] for r in ratios]))
+        structure = [structure_fidelity(first[:, k], targets) for k in range(first.shape[1])]
+        for key in ("own", "other", "between_outputs", "between_targets"):
+            result[f"edge_corr_{key}"] = float(np.mean([s[key] for s in structure]))
         noise = photo_vs_noise(first)
         result["across_inputs_l1"], result["across_z_l1"] = noise["across_inputs"], noise["across_noise"]
     if lpips is not None and lpips_pairs:
@@ -64,13 +70,16 @@ def table(names, results):
     header = "| model | pairwise L1 (diversity) | lowest input | " + ("LPIPS (diversity) | " if has_lpips else "")
     header += "L1 to target | best of n L1 |"
     has_fidelity = all("fidelity_ratio" in r for r in results)
-    header += " fidelity ratio | across inputs L1 / across z L1 |" if has_fidelity else ""
+    header += (" fidelity ratio | across inputs L1 / across z L1 | edge corr. own / other target |"
+               " edge corr. between outputs / targets |") if has_fidelity else ""
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for name, r in zip(names, results):
         lpips = f"{r['lpips']:.4f} | " if has_lpips else ""
         lines.append(f"| `{name}` | {r['pairwise_l1']:.4f} | {r['pairwise_l1_min']:.4f} | {lpips}"
                      f"{r['l1_to_target']:.4f} | {r['best_of_n_l1']:.4f} |"
                      + (f" {r['fidelity_ratio']:.3f} | {r['across_inputs_l1']:.4f} / {r['across_z_l1']:.4f} |"
+                        f" {r['edge_corr_own']:.3f} / {r['edge_corr_other']:.3f} |"
+                        f" {r['edge_corr_between_outputs']:.3f} / {r['edge_corr_between_targets']:.3f} |"
                         if has_fidelity else ""))
     return "\n".join(lines)
 
