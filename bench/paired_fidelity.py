@@ -47,7 +47,7 @@ def measure(generator, inputs, targets, nz, num_z, seed):
     """Fidelity and photo-vs-noise of ``generator`` on ``inputs``/``targets`` (N, S, S, 3)."""
     import numpy as np
 
-    from zoo.metrics.fidelity import fidelity_ratio, photo_vs_noise
+    from zoo.metrics.fidelity import fidelity_ratio, photo_vs_noise, structure_fidelity
 
     z = np.random.default_rng(seed).standard_normal((num_z, nz)).astype(np.float32)
     samples = np.stack([np.concatenate([np.asarray(generator([inputs[i:i + 8], np.repeat(zk[None], len(inputs[i:i + 8]), 0)],
@@ -55,7 +55,9 @@ def measure(generator, inputs, targets, nz, num_z, seed):
                                         for i in range(0, len(inputs), 8)]) for zk in z], axis=1)
     fidelity = [fidelity_ratio(samples[:, k], targets) for k in range(num_z)]
     ratio, own, other = (float(np.mean([f[i] for f in fidelity])) for i in range(3))
-    return {"fidelity_ratio": ratio, "l1_own_target": own, "l1_other_target": other,
+    structure = [structure_fidelity(samples[:, k], targets) for k in range(num_z)]
+    edges = {f"edge_corr_{key}": float(np.mean([s[key] for s in structure])) for key in structure[0]}
+    return {"fidelity_ratio": ratio, "l1_own_target": own, "l1_other_target": other, **edges,
             **{f"photo_vs_noise_{k}": v for k, v in photo_vs_noise(samples).items()}}, samples
 
 
