@@ -6,6 +6,6 @@ import zoo.unet, zoo.patchgan
 gain = float(os.environ.get("INIT_GAIN", "0.02"))
 init = lambda gain=gain: keras.initializers.VarianceScaling(scale=gain ** 2, mode="fan_avg", distribution="untruncated_normal")
 zoo.unet.xavier_init = init; zoo.patchgan.xavier_init = init
-sys.path.insert(0, "/work/main/bench")
-import paired_fidelity
-paired_fidelity.main(sys.argv[1:])
+import runpy
+sys.argv = ["paired_fidelity.py", *sys.argv[1:]]
+runpy.run_path(os.path.join(os.path.dirname(__file__), "..", "..", "..", "paired_fidelity.py"), run_name="__main__")
