@@ -101,7 +101,11 @@ def main(argv=None):
     eval_size = args.eval_size or config.image_size
     generator = gan.generator
     if eval_size != config.image_size:
-        other = get_family(config.family).build_generator(config.replace(image_size=eval_size))
+        # The same weights at another size: keep the trained U-Net's depth (log2 of the training
+        # size), so a 128 px G runs on 256 px inputs with a 2x2 innermost block instead of failing.
+        from zoo.unet import build_unet, num_downsamplings
+        other = build_unet(eval_size, config.nz, config.in_channels, config.out_channels, ngf=config.ngf,
+                           depth=num_downsamplings(config.image_size), name="generator")
         other.set_weights(generator.get_weights())
         generator = other
     inputs, targets = load_pairs(args.data_dir, eval_size, args.eval_split, config.direction, limit=args.eval_inputs)

@@ -8,10 +8,13 @@ be much closer to their own targets than to the other inputs' targets. The negat
 trains the same model with the input cut out of the generator (multiplied by zero): it must
 fail the same threshold, so the check catches a regression that drops the condition.
 """
+import json
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 
 from zoo.metrics.fidelity import edge_map, fidelity_ratio, photo_vs_noise, structure_fidelity
 from zoo.registry import get_config, get_family
@@ -139,3 +142,23 @@ def test_paired_eval_reports_fidelity_and_photo_vs_noise():
     assert good["fidelity_ratio"] > 3 and good["across_inputs_l1"] > good["across_z_l1"]
     assert bad["fidelity_ratio"] == pytest.approx(1.0, abs=0.2) and bad["across_inputs_l1"] == 0
     assert "fidelity ratio" in table(["good", "bad"], [good, bad]).splitlines()[0]
+
+
+def test_bench_evaluates_a_trained_unet_at_another_size(tmp_path, load_script):
+    """``bench/paired_fidelity.py --eval-size`` runs the trained weights at a larger size (the
+    fully convolutional G on bigger inputs, its depth kept), instead of failing on a deeper U-Net."""
+    bench = load_script("bench/paired_fidelity.py")
+    rng = np.random.default_rng(0)
+    for split in ("train", "val"):
+        (tmp_path / "data" / split).mkdir(parents=True)
+        for i in range(3):
+            pair = rng.integers(0, 256, (32, 64, 3), dtype=np.uint8)
+            Image.fromarray(pair).save(tmp_path / "data" / split / f"{i + 1}.png")
+    out = tmp_path / "result.jsonl"
+    bench.main(["--model", "pix2pix_maps", "--data-dir", str(tmp_path / "data"), "--set", "image_size=16",
+                "--set", "ngf=4", "--set", "ndf=4", "--set", "n_layers_d=1", "--steps", "2",
+                "--eval-size", "32", "--eval-inputs", "3", "--eval-z", "2", "--json", str(out)])
+    record = json.loads(out.read_text().splitlines()[-1])
+    assert record["eval"] == "val 1-3 at 32"
+    assert record["config"]["image_size"] == 16
+    assert np.isfinite(record["fidelity_ratio"]) and record["fidelity_ratio"] > 0
