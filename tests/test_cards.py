@@ -20,3 +20,19 @@ def test_write_section_finds_directories_and_skips_models_without_one(tmp_path):
     assert model_directory("msgan_dcgan_digits").name == "msgan_dcgan_digits"
     assert write_section("msgan_pix2pix_facades", "diversity", "x") is None   # no weights here
     assert write_section("../not a name", "diversity", "x") is None
+
+
+def test_the_training_card_names_a_measuring_command_that_fits_the_family():
+    from zoo.cards import measure_command, training_card
+    from zoo.registry import get_config
+    assert measure_command(get_config("msgan_dcgan_digits")).startswith("python training/diversity.py")
+    assert measure_command(get_config("msgan_pix2pix_maps")).startswith("python training/paired_eval.py")
+    assert measure_command(get_config("bicyclegan_maps")).startswith("python training/paired_eval.py")
+    assert "--preset unpaired" in measure_command(get_config("msgan_drit_cat2dog"))
+    assert measure_command(get_config("msgan_stackgan_shapes")).startswith("python training/shapes_classifier.py")
+    assert "--preset text" in measure_command(get_config("msgan_stackgan_cub"))
+    run = {"command": "x", "epochs": 1, "steps": 1, "examples": 1, "wall_time_s": 1.0, "machine": "m",
+           "final_logs": {}, "grid": None}
+    card = training_card(get_config("stackgan_shapes"), run)
+    assert "python training/shapes_classifier.py --score stackgan_shapes --write-cards" in card
+    assert "diversity.py" not in card

@@ -95,9 +95,23 @@ CVPR 2019 (arXiv:1903.05628).
 ## Metrics
 
 <!-- diversity:start -->
-Not measured yet: `python training/diversity.py {config.name} --write-cards`.
+Not measured yet: `{measure_command(config)}`.
 <!-- diversity:end -->
 """
+
+
+def measure_command(config):
+    """The command that measures a trained model of ``config``'s family and writes it into its card."""
+    family, name = config.family, config.name
+    if family in ("pix2pix", "bicyclegan"):
+        return f"python training/paired_eval.py {name} --data-dir DATA_DIR --write-cards"
+    if family == "drit":
+        return f"python training/evaluate.py --preset unpaired --model {name} --data-dir DATA_DIR --write-cards"
+    if family == "stackgan":
+        if getattr(config, "dataset", "") == "shapes":
+            return f"python training/shapes_classifier.py --score {name} --write-cards"
+        return f"python training/evaluate.py --preset text --model {name} --condition-file FILE --real-dir DIR --write-cards"
+    return f"python training/diversity.py {name} --write-cards"
 
 
 def _training_path_row(run):
