@@ -98,6 +98,8 @@ def test_parity_every_shipped_model(name, tmp_path):
     assert max(differences.values()) < TOLERANCE, differences
     if hasattr(sampler, "class_names"):
         condition = [sampler.class_names[3], 0]
+    elif getattr(sampler, "tokenizer", None) is not None:  # a text model with its caption encoder: raw captions
+        condition = ["a big green triangle", "two small red circles on the left"]
     else:  # an image model: two uint8 input images of the model's size
         shape = tuple(sampler.generator.inputs[0].shape[1:])
         condition = np.random.default_rng(2).integers(0, 256, (2, *shape), dtype=np.uint8)
