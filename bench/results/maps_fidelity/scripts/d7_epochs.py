@@ -27,7 +27,9 @@ def main():
     for run in args.runs:
         epochs = sorted(Path(run, "epochs").glob("epoch_*"))
         chosen = [e for e in epochs if int(e.name.split("_")[1]) % args.every == 0]
-        size = json.loads((Path(run) / "config.json").read_text())["image_size"]
+        config = Path(run) / "config.json"  # written when the run ends; a running run has it per epoch
+        config = config if config.is_file() else chosen[0] / "config.json"
+        size = json.loads(config.read_text())["image_size"]
         data = {split: load_pairs(args.data_dir, size, split=split, limit=args.inputs) for split in ("val", "train")}
         for epoch in chosen:
             sampler = zoo.load(str(epoch))
