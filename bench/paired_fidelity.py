@@ -80,6 +80,13 @@ def main(argv=None):
         changes["lambda_ms"] = args.lambda_ms
     # One constant-rate epoch: the overfit check must not depend on the decay schedule.
     config = config.replace(**changes, seed=args.seed, epochs=1, niter=1, niter_decay=0)
+    from zoo.unet import num_downsamplings
+    levels = 2 ** num_downsamplings(config.image_size)
+    if args.eval_size is not None and (args.eval_size < levels or args.eval_size % levels):
+        # Checked before training, so a bad size costs nothing.
+        raise SystemExit(f"paired_fidelity.py: error: --eval-size {args.eval_size}: the {config.image_size} px "
+                         f"U-Net halves its input {levels.bit_length() - 1} times, so the size must be a "
+                         f"multiple of {levels} (e.g. {levels}, {2 * levels})")
     keras.utils.set_random_seed(args.seed)
     dataset, count = training_pairs(args.data_dir, config.image_size, config.batch_size, config.direction,
                                     load_size=load_size_for(config.image_size, config.load_size),
@@ -103,7 +110,7 @@ def main(argv=None):
     if eval_size != config.image_size:
         # The same weights at another size: keep the trained U-Net's depth (log2 of the training
         # size), so a 128 px G runs on 256 px inputs with a 2x2 innermost block instead of failing.
-        from zoo.unet import build_unet, num_downsamplings
+        from zoo.unet import build_unet
         other = build_unet(eval_size, config.nz, config.in_channels, config.out_channels, ngf=config.ngf,
                            depth=num_downsamplings(config.image_size), name="generator")
         other.set_weights(generator.get_weights())

@@ -162,3 +162,10 @@ def test_bench_evaluates_a_trained_unet_at_another_size(tmp_path, load_script):
     assert record["eval"] == "val 1-3 at 32"
     assert record["config"]["image_size"] == 16
     assert np.isfinite(record["fidelity_ratio"]) and record["fidelity_ratio"] > 0
+
+
+def test_bench_refuses_an_eval_size_the_unet_cannot_halve_before_training(tmp_path, load_script, capsys):
+    bench = load_script("bench/paired_fidelity.py")
+    with pytest.raises(SystemExit, match="--eval-size 40: the 16 px U-Net halves its input 4 times, so the size must be a multiple of 16"):
+        bench.main(["--model", "pix2pix_maps", "--data-dir", str(tmp_path / "no_data_needed"), "--set", "image_size=16",
+                    "--eval-size", "40"])
