@@ -151,3 +151,20 @@ except AttributeError as error:
     assert run.stdout.splitlines() == ["True [1, 1]", "True zoo.losses True",
                                        "module 'zoo' has no attribute 'no_such_thing'"]
     assert {"load", "list_models", "mode_seeking_loss"} <= set(dir(zoo))
+
+
+def test_bare_name_of_a_run_directory_loads_it_but_zoo_names_win(dirs, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    generator = tiny_generator(5)
+    save_generator(generator, TINY, tmp_path / "check_abc")
+    sampler = zoo.load("check_abc")  # fit.py --out check_abc, then load it by its bare name
+    np.testing.assert_array_equal(weights_of(sampler), generator.get_layer("deconv1").get_weights()[0])
+    # A directory named like a zoo model does not shadow the zoo's model.
+    home, _ = dirs
+    save_generator(tiny_generator(6), TINY, home / "msgan_dcgan_digits")
+    save_generator(tiny_generator(7), TINY, tmp_path / "msgan_dcgan_digits")
+    np.testing.assert_array_equal(weights_of(zoo.load("msgan_dcgan_digits")),
+                                  weights_of(zoo.load(str(home / "msgan_dcgan_digits"))))
+    # A bare name that is neither stays the unknown-name error.
+    with pytest.raises(KeyError, match="unknown model 'check_abd'"):
+        zoo.load("check_abd")

@@ -24,12 +24,22 @@ def _is_path(name):
     return isinstance(name, os.PathLike) or (isinstance(name, str) and ("/" in name or os.sep in name))
 
 
+def _is_local_model_dir(name):
+    """A bare name that is no zoo name but a model directory here (``fit.py --out check_abc``)."""
+    from zoo.registry import known_names
+
+    return (isinstance(name, str) and name not in known_names()
+            and (Path(name) / CONFIG_FILE).is_file() and (Path(name) / GENERATOR_WEIGHTS).is_file())
+
+
 def load(name, weights=DEFAULT):
     """Load a zoo generator ready to sample.
 
     Args:
         name: a zoo name (``"msgan_dcgan_digits"``; ``zoo.list_models()`` lists them) or a
-            directory written by ``fit.py`` (``generator.weights.h5`` + ``config.json``).
+            directory written by ``fit.py`` (``generator.weights.h5`` + ``config.json``); a bare
+            name that is no zoo name loads the model directory of that name in the working
+            directory (``zoo.load("my_run")``); a zoo name always means the zoo's model.
         weights: ``"default"`` looks in ``$MSGAN_ZOO_HOME/<name>/`` then the package's
             ``saved_models/<name>/``; a directory or a ``.weights.h5`` file uses that one (a
             lone weights file is read with the registry's config for ``name``);
@@ -45,7 +55,7 @@ def load(name, weights=DEFAULT):
             weights of another family.
         FileNotFoundError: no weights anywhere (the message says how to train them).
     """
-    if _is_path(name):
+    if _is_path(name) or _is_local_model_dir(name):
         return _load_directory(Path(name))
     spec = get_spec(name)
     config = get_config(name)  # raises for families not implemented yet

@@ -188,6 +188,11 @@ def register(config):
     return config
 
 
+def known_names():
+    """Every zoo name, implemented or not (a set)."""
+    return set(_SPECS) | set(_REGISTRY)
+
+
 def get_spec(name):
     """The :class:`ModelSpec` of ``name`` (implemented or not); unknown names suggest close matches."""
     validate_name(name)
