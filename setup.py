@@ -11,8 +11,12 @@ setup(
     # The repository keeps training/ and export/ at the top (scripts: `python training/fit.py`), but
     # they install as zoo.training and zoo.export: the distribution claims one top-level name, zoo.
     packages=["zoo." + name for name in find_packages(include=["training", "training.*", "export", "export.*"])]
-    + find_packages(include=["zoo", "zoo.*"]),
-    package_dir={"zoo.training": "training", "zoo.export": "export"},
+    + find_packages(include=["zoo", "zoo.*"])
+    + ["zoo.saved_models"],
+    # The shipped generators, classifiers and LPIPS weights: inside the package in a regular
+    # install (zoo/saved_models/), where zoo.paths looks when there is no checkout beside it.
+    package_dir={"zoo.training": "training", "zoo.export": "export", "zoo.saved_models": "saved_models"},
+    package_data={"zoo.saved_models": ["*/*.*", "*/*/*.*", "*/*/*/*.*"]},
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "keras>=3.10",

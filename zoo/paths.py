@@ -7,7 +7,16 @@ import os
 import re
 from pathlib import Path
 
-PACKAGE_MODELS = Path(__file__).resolve().parent.parent / "saved_models"
+
+
+def _package_models(here=Path(__file__).resolve().parent):
+    """``saved_models/`` beside the package in a checkout (``pip install -e .``), or inside it
+    (``zoo/saved_models/``) in a regular install, where setup.py puts the shipped models."""
+    checkout, installed = here.parent / "saved_models", here / "saved_models"
+    return installed if installed.is_dir() and not checkout.is_dir() else checkout
+
+
+PACKAGE_MODELS = _package_models()
 GENERATOR_WEIGHTS = "generator.weights.h5"
 CONFIG_FILE = "config.json"
 _NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
