@@ -15,7 +15,7 @@ from pathlib import Path
 
 from zoo.model_dir import check_weights_file, load_sampler, read_config, sampler_from_weights
 from zoo.paths import CONFIG_FILE, GENERATOR_WEIGHTS, find_weights, weight_dirs
-from zoo.registry import get_config, get_family, get_spec
+from zoo.registry import get_config, get_family, get_spec, known_names
 
 DEFAULT = "default"
 
@@ -26,8 +26,6 @@ def _is_path(name):
 
 def _is_local_model_dir(name):
     """A bare name that is no zoo name but a model directory here (``fit.py --out check_abc``)."""
-    from zoo.registry import known_names
-
     return (isinstance(name, str) and name not in known_names()
             and (Path(name) / CONFIG_FILE).is_file() and (Path(name) / GENERATOR_WEIGHTS).is_file())
 
