@@ -155,7 +155,9 @@ def test_the_installed_distribution_claims_only_zoo():
     packages = captured["packages"]
     assert {package.split(".")[0] for package in packages} == {"zoo"}
     assert {"zoo", "zoo.training", "zoo.training.evaluation", "zoo.export", "zoo.dcgan"} <= set(packages)
-    assert captured["package_dir"] == {"zoo.training": "training", "zoo.export": "export"}
+    assert captured["package_dir"] == {"zoo.training": "training", "zoo.export": "export",
+                                       "zoo.saved_models": "saved_models"}  # the shipped models ride inside zoo
+    assert "zoo.saved_models" in packages
 
 
 def test_no_script_inserts_into_sys_path():
