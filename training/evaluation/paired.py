@@ -22,8 +22,8 @@ For each input, every model draws ``num_samples`` outputs with the *same* noise 
 ``training/paired_eval.py`` is its command line.
 """
 import numpy as np
-from keras.utils import Progbar
 
+from zoo.training.evaluation.progress import progress_bar
 from zoo.training.grids import save_grid
 from zoo.metrics.diversity import lpips_diversity, per_condition_l1_diversity
 from zoo.metrics.fidelity import fidelity_ratio, photo_vs_noise, structure_fidelity
@@ -36,7 +36,7 @@ def model_samples(sampler, inputs, num_samples, seed):
     """``(inputs, num_samples, S, S, C)`` float32 in [-1, 1]; the same z for every model and input."""
     z = sampler.noise(num_samples, seed)
     samples = []
-    progress = Progbar(len(inputs), unit_name="input")
+    progress = progress_bar(len(inputs), "input")
     for image in inputs:
         samples.append(sampler.generate(np.repeat(image[None], num_samples, axis=0), z))
         progress.add(1)

@@ -22,9 +22,9 @@ constructor, and :func:`evaluate_models` scores every model against them, so a b
 its MS twin are compared on identical bins. Building a protocol from options (data, features,
 LPIPS) is :mod:`zoo.training.evaluation.sources`; tables, cards and plots :mod:`zoo.training.evaluation.report`.
 """
-import keras
 import numpy as np
 
+from zoo.training.evaluation.progress import progress_bar
 from zoo.metrics.diversity import colour_split, lpips_diversity, mean_pairwise_l1, saturation
 from zoo.metrics.fid import feature_statistics, frechet_distance, kid
 from zoo.metrics.lpips import MIN_SIZE
@@ -103,7 +103,7 @@ class LabelProtocol:
         if lpips is not None:
             check_lpips_size(lpips, self.image_size)
         self.real_features, self.bins, self.reference_rows = [], [], []
-        progress = keras.utils.Progbar(len(self.class_names), unit_name="class")
+        progress = progress_bar(len(self.class_names), "class")
         for c in range(len(self.class_names)):
             real = real_images[real_labels == c]
             if len(real) < k:
@@ -167,7 +167,7 @@ class LabelProtocol:
 
     def evaluate(self, sampler):
         per_class = []
-        progress = keras.utils.Progbar(len(self.class_names), unit_name="class")
+        progress = progress_bar(len(self.class_names), "class")
         for c, name in enumerate(self.class_names):
             generated = draw(sampler, c, self.samples_per_class, seed=self.seed + c)
             scores = self.bins[c].evaluate(to_unit(generated), alpha=self.alpha)
@@ -246,7 +246,7 @@ class ConditionProtocol:
                 "k": self.k, "ndb_n_init": self.n_init, "alpha": self.alpha, "seed": self.seed, "rows": rows, **reference}
 
     def evaluate(self, sampler):
-        progress = keras.utils.Progbar(len(self.conditions), unit_name="condition")
+        progress = progress_bar(len(self.conditions), "condition")
         samples = []
         for i, condition in enumerate(self.conditions):
             samples.append(draw(sampler, condition, self.samples_per_condition, seed=self.seed + i))

@@ -18,11 +18,11 @@ attribute codes. Every image (inputs and references) gets the model's test trans
   own input's layout (pose, head position) better than another input's? The layout-map ratio on
   every translation, and the LPIPS ratio on the first ``LAYOUT_LPIPS_SAMPLES`` of each input.
 """
-import keras
 import numpy as np
 
 from zoo.training.evaluation.protocols import (DIVERSITY_KEYS, KID_SUBSET_SIZE, KID_SUBSETS, diversity_rows,
                                                diversity_scores, draw, feature_scores, to_unit)
+from zoo.training.evaluation.progress import progress_bar
 from zoo.metrics.diversity import lpips_diversity, saturation
 from zoo.metrics.layout import LAYOUT_SIZE, layout_ratio, lpips_layout_ratio
 from zoo.metrics.ndb import DEFAULT_N_INIT, fit_bins
@@ -162,7 +162,7 @@ class UnpairedProtocol:
             raise ValueError(f"the unpaired preset scores two-domain translation models (the drit family); "
                              f"got a {type(sampler).__name__}")
         sampler = sampler.with_direction(self.direction)
-        progress = keras.utils.Progbar(len(self.inputs), unit_name="input")
+        progress = progress_bar(len(self.inputs), "input")
         samples = []
         for i, image in enumerate(self.inputs):
             samples.append(draw(sampler, image, self.samples_per_condition, seed=self.seed + i))
