@@ -11,12 +11,13 @@ from zoo.paths import _package_models
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_package_models_prefers_the_checkout_then_the_installed_copy(tmp_path):
+def test_package_models_is_the_installed_copy_else_the_checkout(tmp_path):
     here = tmp_path / "site" / "zoo"
-    (here / "saved_models").mkdir(parents=True)
-    assert _package_models(here) == here / "saved_models"  # regular install: inside the package
-    (tmp_path / "site" / "saved_models").mkdir()
-    assert _package_models(here) == tmp_path / "site" / "saved_models"  # checkout beside it wins
+    here.mkdir(parents=True)
+    (tmp_path / "site" / "saved_models").mkdir()  # a checkout (or a stray top-level folder) beside zoo/
+    assert _package_models(here) == tmp_path / "site" / "saved_models"
+    (here / "saved_models").mkdir()  # a regular install: the copy inside the package wins
+    assert _package_models(here) == here / "saved_models"
 
 
 @pytest.mark.skipif(not (ROOT / "setup.py").is_file(), reason="needs the source checkout")

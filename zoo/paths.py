@@ -8,12 +8,11 @@ import re
 from pathlib import Path
 
 
-
 def _package_models(here=Path(__file__).resolve().parent):
-    """``saved_models/`` beside the package in a checkout (``pip install -e .``), or inside it
-    (``zoo/saved_models/``) in a regular install, where setup.py puts the shipped models."""
-    checkout, installed = here.parent / "saved_models", here / "saved_models"
-    return installed if installed.is_dir() and not checkout.is_dir() else checkout
+    """``zoo/saved_models/`` in a regular install (setup.py puts the shipped models there), else
+    ``saved_models/`` beside the package: the checkout of ``pip install -e .``."""
+    installed = here / "saved_models"
+    return installed if installed.is_dir() else here.parent / "saved_models"
 
 
 PACKAGE_MODELS = _package_models()

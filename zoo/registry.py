@@ -196,8 +196,8 @@ def known_names():
 def get_spec(name):
     """The :class:`ModelSpec` of ``name`` (implemented or not); unknown names suggest close matches."""
     validate_name(name)
-    if name not in _SPECS and name not in _REGISTRY:
-        known = sorted(set(_SPECS) | set(_REGISTRY))
+    if name not in known_names():
+        known = sorted(known_names())
         close = difflib.get_close_matches(name, known, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise KeyError(f"unknown model {name!r}{hint} (known: {', '.join(known)})")
