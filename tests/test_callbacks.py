@@ -23,6 +23,37 @@ def test_epoch_wall_time_adds_up_across_processes(tmp_path, monkeypatch):
         second.total
 
 
+def test_progress_lines_come_every_interval_with_speed_eta_and_losses():
+    import io
+
+    import numpy as np
+
+    from zoo.training.callbacks import ProgressLines
+
+    now = [0.0]
+    stream = io.StringIO()
+    progress = ProgressLines(interval_s=60, stream=stream, clock=lambda: now[0])
+    progress.set_params({"steps": 100, "epochs": 3})
+    progress.on_epoch_begin(1)
+    for step in range(100):
+        now[0] += 2.0  # 2 s per step: a line at steps 30, 60 and 90
+        progress.on_train_batch_end(step, {"g_loss": np.float32(1.23456), "d_loss": 0.5, "per_example": np.ones(3)})
+    lines = stream.getvalue().splitlines()
+    assert lines == ["epoch 2/3 step 30/100 (30%): 2 s/step, epoch ends in 2m20s; g_loss 1.235, d_loss 0.5",
+                     "epoch 2/3 step 60/100 (60%): 2 s/step, epoch ends in 1m20s; g_loss 1.235, d_loss 0.5",
+                     "epoch 2/3 step 90/100 (90%): 2 s/step, epoch ends in 0m20s; g_loss 1.235, d_loss 0.5"]
+    # Unknown step count (an infinite dataset without steps_per_epoch): no percentage, no ETA.
+    stream.truncate(0), stream.seek(0)
+    progress.set_params({"steps": None, "epochs": 3})
+    progress.on_epoch_begin(2)
+    now[0] += 3 * 3600
+    progress.on_train_batch_end(0, {})
+    assert stream.getvalue() == "epoch 3/3 step 1: 1.08e+04 s/step\n"
+    for bad in (-1, float("nan")):
+        with pytest.raises(ValueError, match="interval_s must be >= 0 seconds"):
+            ProgressLines(interval_s=bad)
+
+
 def _tiny_stackgan():
     import numpy as np
 

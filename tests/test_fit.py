@@ -87,6 +87,16 @@ def test_fit_prints_no_keras_shuffle_warning(tmp_path):
     assert not [w for w in caught if "shuffle" in str(w.message)]
 
 
+def test_verbose_2_prints_progress_lines_within_the_epoch(tmp_path, capsys):
+    # 64 examples, batch 16: 4 steps. --progress-every 0 prints a line after every step.
+    fit.main(["--out", str(tmp_path / "run"), *TINY_ARGS[:-2], "--verbose", "2", "--progress-every", "0",
+              "--no-monitor"])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch 1/1 step ")]
+    assert [line.split(":")[0] for line in lines] == [
+        "epoch 1/1 step 1/4 (25%)", "epoch 1/1 step 2/4 (50%)", "epoch 1/1 step 3/4 (75%)", "epoch 1/1 step 4/4 (100%)"]
+    assert "s/step, epoch ends in " in lines[0] and "g_loss " in lines[0] and "d_loss " in lines[0]
+
+
 def test_resume_survives_a_half_written_history_line(tmp_path):
     from zoo.training.curves import read_history
 
@@ -129,6 +139,8 @@ def test_steps_per_epoch_repeats_the_data_and_resume_reshuffles(tmp_path):
     (["--steps-per-epoch", "0"], "--steps-per-epoch must be >= 1"),
     (["--threads", "0"], "--threads must be >= 1"),
     (["--keep-every", "0"], "--keep-every must be >= 1"),
+    (["--progress-every", "nan"], "--progress-every must be a finite number of seconds >= 0, got nan"),
+    (["--progress-every", "-5"], "--progress-every must be a finite number of seconds >= 0, got -5.0"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, argv, message):
     out = tmp_path / "out"

@@ -237,3 +237,50 @@ class History(keras.callbacks.Callback):
         broken = self.path.is_file() and self.path.stat().st_size and not self.path.read_bytes().endswith(b"\n")
         with self.path.open("a") as f:
             f.write(("\n" if broken else "") + json.dumps(record) + "\n")
+
+
+class ProgressLines(keras.callbacks.Callback):
+    """One plain line every ``interval_s`` seconds within an epoch: step, speed, the epoch's ETA, losses.
+
+    Keras' ``verbose=2`` prints once per epoch, which on a CPU can mean no sign of life in a log for
+    half an hour; ``verbose=1`` redraws a bar per step, which floods a log file. ``fit.py`` adds this
+    callback with ``--verbose 2`` (``--progress-every``). ``clock`` and ``stream`` are for tests.
+    """
+
+    def __init__(self, interval_s=300.0, stream=None, clock=time.monotonic):
+        super().__init__()
+        if not interval_s >= 0:  # also refuses NaN
+            raise ValueError(f"interval_s must be >= 0 seconds, got {interval_s}")
+        self.interval_s = float(interval_s)
+        self.stream = stream
+        self.clock = clock
+        self._epoch = 0
+        self._epoch_start = None
+        self._last = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._epoch_start = self._last = self.clock()
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = self.clock()
+        if self._epoch_start is None or now - self._last < self.interval_s:
+            return
+        self._last = now
+        done = batch + 1
+        steps = (self.params or {}).get("steps")
+        epochs = (self.params or {}).get("epochs")
+        per_step = (now - self._epoch_start) / done
+        where = f"epoch {self._epoch + 1}" + (f"/{epochs}" if epochs else "")
+        where += f" step {done}" + (f"/{steps} ({100 * done / steps:.0f}%)" if steps else "")
+        eta = f", epoch ends in {_duration((steps - done) * per_step)}" if steps else ""
+        values = ", ".join(f"{k} {float(v):.4g}" for k, v in (logs or {}).items() if np.ndim(v) == 0)
+        print(f"{where}: {per_step:.3g} s/step{eta}" + (f"; {values}" if values else ""),
+              file=self.stream or sys.stdout, flush=True)
+
+
+def _duration(seconds):
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"

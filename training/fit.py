@@ -76,7 +76,11 @@ def parse_args(argv=None):
                         help="tf.distribute strategy: mirrored = all local GPUs (or the CPU)")
     parser.add_argument("--no-monitor", action="store_true",
                         help="skip the ModeCollapseMonitor (within-condition diversity per epoch, collapse warnings)")
-    parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras fit verbosity")
+    parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                        help="Keras fit verbosity: 1 a progress bar, 2 a line per epoch plus --progress-every lines")
+    parser.add_argument("--progress-every", type=float, default=300.0, metavar="SECONDS",
+                        help="with --verbose 2: also a line within an epoch every SECONDS (step, s/step, the "
+                             "epoch's ETA, losses; default 300; 0 = every step)")
     return parser.parse_args(argv)
 
 
@@ -189,6 +193,8 @@ def _logged_precision(path):
 
 def main(argv=None):
     args = parse_args(argv)
+    if not (math.isfinite(args.progress_every) and args.progress_every >= 0):
+        fail(f"--progress-every must be a finite number of seconds >= 0, got {args.progress_every}")
     config = resolve_config(args)
     out = Path(args.out or Path("runs") / config.name)
     check_out_writable(out)
@@ -200,8 +206,8 @@ def main(argv=None):
     import keras
     import tensorflow as tf
 
-    from zoo.training.callbacks import (EpochGenerators, EpochWallTime, History, SampleGrid, StopOnNonFinite,
-                                    TrainingCheckpoint)
+    from zoo.training.callbacks import (EpochGenerators, EpochWallTime, History, ProgressLines, SampleGrid,
+                                        StopOnNonFinite, TrainingCheckpoint)
     from zoo.cards import training_card
     from zoo.training.data import DataError
     from zoo.machine import machine_line
@@ -264,6 +270,8 @@ def main(argv=None):
     callbacks = [StopOnNonFinite(), grid, *monitor, wall, checkpoint, *kept,
                  History(out / "history.jsonl", fields=path.record()),
                  keras.callbacks.TensorBoard(str(out / "logs"), update_freq="epoch")]
+    if args.verbose == 2:
+        callbacks.append(ProgressLines(args.progress_every))
 
     # shuffle=False: the tf.data pipeline shuffles; Keras would warn that it ignores shuffle=True.
     try:
