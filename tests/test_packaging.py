@@ -39,3 +39,22 @@ def test_the_wheel_ships_every_saved_model_file_and_zoo_load_finds_it(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     where, shape = run.stdout.split("\n")[-3:-1]
     assert where == str(tmp_path / "site" / "zoo" / "saved_models") and shape == "(2, 8, 8, 1)"
+
+
+@pytest.mark.skipif(not (ROOT / "setup.py").is_file(), reason="needs the source checkout")
+def test_the_sdist_carries_the_sources_and_every_saved_model_file(tmp_path):
+    # What `pip install msgan-zoo-*.tar.gz` builds from: MANIFEST.in must bring saved_models/ along.
+    import tarfile
+
+    build = subprocess.run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp_path)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr[-2000:]
+    sdist, = tmp_path.glob("*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+    needed = {path.relative_to(ROOT).as_posix() for top in ("saved_models", "zoo", "training", "export")
+              for path in (ROOT / top).rglob("*")
+              if path.is_file() and "__pycache__" not in path.parts and (top == "saved_models" or path.suffix == ".py")}
+    needed |= {"setup.py", "README.md"}
+    assert any(name.startswith("saved_models/") for name in needed)
+    assert not needed - names, sorted(needed - names)[:5]
