@@ -118,7 +118,7 @@ def choose_precision(machine):
         return "float32", f"auto: {machine.describe} has no float16 tensor cores (< sm_70)"
     if machine.cpu_kind == "avx512_bf16":
         return "mixed_bfloat16", f"auto: {machine.describe} computes bfloat16 natively ({SEE})"
-    return "float32", f"auto: bfloat16 is emulated on a {machine.describe}, slower than float32 ({SEE})"
+    return "float32", f"auto: bfloat16 is emulated on this {machine.describe}, slower than float32 ({SEE})"
 
 
 # Families whose step XLA does not speed up, whatever the machine: their graphs are measured
@@ -174,7 +174,7 @@ def choose_path(precision=AUTO, jit_compile=AUTO, machine=None, family=None):
         precision_reason = "given"
         if machine is not None and precision == "mixed_bfloat16" and not machine.gpu_capabilities \
                 and machine.cpu_kind != "avx512_bf16":
-            precision_reason = f"given (emulated on a {machine.describe}: slower than float32)"
+            precision_reason = f"given (emulated on this {machine.describe}: slower than float32)"
     if jit_compile == AUTO:
         jit, jit_reason = choose_jit(machine, precision, family)
     else:
