@@ -58,6 +58,11 @@ def test_structure_fidelity_tells_own_structure_from_a_template_with_the_right_c
     assert faithful["own"] == pytest.approx(1.0)
     assert faithful["gap"] > 0.8
     assert faithful["between_targets"] == pytest.approx(faithful["other"], abs=1e-9)
+    assert faithful["own_se"] == pytest.approx(0.0, abs=1e-6)  # every tile correlates 1 with its own
+    # Half the tiles drawn faithfully, half flat (no edges: correlation 0): own 0.5, se of [1, 1, 1, 1, 0, 0, 0, 0].
+    half = structure_fidelity(np.concatenate([targets[:4], np.zeros_like(targets[4:])]), targets)
+    assert half["own"] == pytest.approx(0.5, abs=1e-6)
+    assert half["own_se"] == pytest.approx(np.std([1, 1, 1, 1, 0, 0, 0, 0], ddof=1) / np.sqrt(8), abs=1e-6)
     # Each tile's own flat colour plus one shared template of roads: the L1 ratio calls this a
     # model that follows its input; the edges say it draws the same picture for every input.
     template = _road_tiles(1, seed=99)[0] - _road_tiles(1, seed=99)[0].mean(axis=(0, 1))

@@ -100,7 +100,9 @@ def structure_fidelity(outputs, targets):
     Returns:
         ``{"own": mean_i corr(E(out_i), E(t_i)), "other": mean_{i != j} corr(E(out_i), E(t_j)),
         "gap": own - other, "between_outputs": mean_{i != j} corr(E(out_i), E(out_j)),
-        "between_targets": mean_{i != j} corr(E(t_i), E(t_j))}``, E = :func:`edge_map`. A model
+        "between_targets": mean_{i != j} corr(E(t_i), E(t_j)), "own_se": the standard error of
+        "own" over the N inputs (sample std / sqrt(N): how far two models' "own" must be apart to
+        differ on these inputs)}``, E = :func:`edge_map`. A model
         that draws its own input's structure has ``own`` well above ``other`` (the targets
         themselves: own 1); one that paints a template has ``gap`` ~0 and ``between_outputs``
         far above ``between_targets``.
@@ -116,6 +118,7 @@ def structure_fidelity(outputs, targets):
     off = ~np.eye(n, dtype=bool)
     to_targets = _correlations(e_out, e_tgt)
     own, other = float(np.trace(to_targets) / n), float(to_targets[off].mean())
-    return {"own": own, "other": other, "gap": own - other,
+    own_se = float(np.diagonal(to_targets).std(ddof=1) / np.sqrt(n))
+    return {"own": own, "other": other, "gap": own - other, "own_se": own_se,
             "between_outputs": float(_correlations(e_out, e_out)[off].mean()),
             "between_targets": float(_correlations(e_tgt, e_tgt)[off].mean())}

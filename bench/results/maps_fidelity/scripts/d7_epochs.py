@@ -4,7 +4,7 @@
 
 For every ``RUN/epochs/epoch_NNN`` (fit.py ``--keep-every``), on val and train pairs 1-30 at the run's
 size, one fixed z per input (seeded, the same for every epoch): ``zoo.metrics.fidelity`` ratio and
-``structure_fidelity`` (own / between outputs). One JSON line per (run, epoch, split).
+``structure_fidelity`` (own with its standard error over the inputs / between outputs). One JSON line per (run, epoch, split).
 """
 import argparse
 import json
@@ -40,7 +40,8 @@ def main():
                 structure = structure_fidelity(out, targets)
                 print(json.dumps({"run": Path(run).name, "epoch": int(epoch.name.split("_")[1]), "split": split,
                                   "l1_ratio": round(fidelity_ratio(out, targets)[0], 3),
-                                  "edge_own": round(structure["own"], 4), "edge_other": round(structure["other"], 4),
+                                  "edge_own": round(structure["own"], 4), "edge_own_se": round(structure["own_se"], 4),
+                                  "edge_other": round(structure["other"], 4),
                                   "edge_between_outputs": round(structure["between_outputs"], 3)}), flush=True)
 
 
