@@ -2,7 +2,7 @@
 
 The command line of :mod:`zoo.training.evaluation.paired`.
 
-    python training/paired_eval.py saved_models/msgan_pix2pix_maps saved_models/pix2pix_maps \\
+    python training/paired_eval.py runs/msgan_pix2pix_maps runs/pix2pix_maps \\
         --data-dir ../shared/data/maps --inputs 100 --samples 50 --write-cards
 
 For each of the first ``--inputs`` validation pairs (no jitter, resized to the model's size),
