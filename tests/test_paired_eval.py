@@ -38,3 +38,23 @@ def test_cli_writes_the_diversity_section_and_grid(tmp_path):
     assert Image.open(model / "val_samples.png").size[0] > 0
     with pytest.raises(SystemExit, match="paired_eval.py: error"):
         paired_eval.main(["no_such_model", "--data-dir", str(tmp_path / "data")])
+
+
+@pytest.mark.parametrize("script", ["training/paired_eval.py", "training/diversity.py", "training/fit.py"])
+def test_help_answers_without_loading_tensorflow(script):
+    # --help is what a user runs first; it must not wait ~10 s for TensorFlow to start.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = ("import runpy, sys\n"
+            f"sys.argv = [{script!r}, '--help']\n"
+            "try:\n"
+            f"    runpy.run_path({str(root / script)!r}, run_name='__main__')\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            "print('TF', sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))[:3])\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=root)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "usage:" in run.stdout and run.stdout.rstrip().endswith("TF []"), run.stdout[-500:]

@@ -15,9 +15,6 @@ import shlex
 import sys
 
 import zoo
-from zoo.training.evaluation.class_diversity import class_diversity, real_digits_diversity, table
-from zoo.cards import write_section
-from zoo.machine import machine_line
 
 
 def main(argv=None):
@@ -33,6 +30,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.samples < 2:
         parser.error("--samples must be >= 2")
+    # TensorFlow loads here, after the arguments: --help and argument errors stay instant.
+    from zoo.cards import write_section
+    from zoo.machine import machine_line
+    from zoo.training.evaluation.class_diversity import class_diversity, real_digits_diversity, table
 
     results = {}
     for name in args.models:

@@ -24,14 +24,6 @@ import shlex
 import sys
 from pathlib import Path
 
-from zoo.training.data import DataError
-from zoo.training.evaluation.paired import evaluate, model_samples, save_val_grid, table
-from zoo.training.paired_data import load_pairs
-from zoo.cards import write_section
-from zoo.loading import load
-from zoo.machine import machine_line
-from zoo.metrics.lpips import LPIPS
-
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python training/paired_eval.py", description=__doc__.split("\n")[0])
@@ -50,6 +42,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    # TensorFlow loads here, after the arguments: --help and argument errors stay instant.
+    from zoo.cards import write_section
+    from zoo.loading import load
+    from zoo.machine import machine_line
+    from zoo.metrics.lpips import LPIPS
+    from zoo.training.data import DataError
+    from zoo.training.evaluation.paired import evaluate, model_samples, save_val_grid, table
+    from zoo.training.paired_data import load_pairs
+
     try:
         samplers = [load(m) for m in args.models]
     except (KeyError, ValueError, FileNotFoundError) as error:
