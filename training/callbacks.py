@@ -242,6 +242,8 @@ class History(keras.callbacks.Callback):
 class ProgressLines(keras.callbacks.Callback):
     """One plain line every ``interval_s`` seconds within an epoch: step, speed, the epoch's ETA, losses.
 
+    The speed (and so the ETA) is that of the steps since the previous line.
+
     Keras' ``verbose=2`` prints once per epoch, which on a CPU can mean no sign of life in a log for
     half an hour; ``verbose=1`` redraws a bar per step, which floods a log file. ``fit.py`` adds this
     callback with ``--verbose 2`` (``--progress-every``). ``clock`` and ``stream`` are for tests.
@@ -257,20 +259,23 @@ class ProgressLines(keras.callbacks.Callback):
         self._epoch = 0
         self._epoch_start = None
         self._last = None
+        self._last_done = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         self._epoch_start = self._last = self.clock()
+        self._last_done = 0
 
     def on_train_batch_end(self, batch, logs=None):
         now = self.clock()
         if self._epoch_start is None or now - self._last < self.interval_s:
             return
-        self._last = now
         done = batch + 1
+        # The speed since the last line: the first steps' tracing does not linger in later ETAs.
+        per_step = (now - self._last) / max(done - self._last_done, 1)
+        self._last, self._last_done = now, done
         steps = (self.params or {}).get("steps")
         epochs = (self.params or {}).get("epochs")
-        per_step = (now - self._epoch_start) / done
         where = f"epoch {self._epoch + 1}" + (f"/{epochs}" if epochs else "")
         where += f" step {done}" + (f"/{steps} ({100 * done / steps:.0f}%)" if steps else "")
         eta = f", epoch ends in {_duration((steps - done) * per_step)}" if steps else ""
