@@ -43,7 +43,8 @@ def test_progress_lines_come_every_interval_with_speed_eta_and_losses():
                      "epoch 2/3 step 60/100 (60%): 2 s/step, epoch ends in 1m20s; g_loss 1.235, d_loss 0.5",
                      "epoch 2/3 step 90/100 (90%): 2 s/step, epoch ends in 0m20s; g_loss 1.235, d_loss 0.5"]
     # A slow first step (tracing) does not linger: the next line's speed is that of the steps since.
-    stream.truncate(0), stream.seek(0)
+    stream.seek(0)
+    stream.truncate()
     progress.on_epoch_begin(1)
     now[0] += 70.0
     progress.on_train_batch_end(0, {})
@@ -53,7 +54,8 @@ def test_progress_lines_come_every_interval_with_speed_eta_and_losses():
     assert stream.getvalue().splitlines() == ["epoch 2/3 step 1/100 (1%): 70 s/step, epoch ends in 1h55m",
                                               "epoch 2/3 step 61/100 (61%): 1 s/step, epoch ends in 0m39s"]
     # Unknown step count (an infinite dataset without steps_per_epoch): no percentage, no ETA.
-    stream.truncate(0), stream.seek(0)
+    stream.seek(0)
+    stream.truncate()
     progress.set_params({"steps": None, "epochs": 3})
     progress.on_epoch_begin(2)
     now[0] += 3 * 3600

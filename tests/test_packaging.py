@@ -43,7 +43,8 @@ def test_the_wheel_ships_every_saved_model_file_and_zoo_load_finds_it(tmp_path):
 
 @pytest.mark.skipif(not (ROOT / "setup.py").is_file(), reason="needs the source checkout")
 def test_the_sdist_carries_the_sources_and_every_saved_model_file(tmp_path):
-    # What `pip install msgan-zoo-*.tar.gz` builds from: MANIFEST.in must bring saved_models/ along.
+    # What `pip install msgan-zoo-*.tar.gz` builds from: it must bring saved_models/ along (setuptools adds the
+    # package_data files; MANIFEST.in lists them too).
     import tarfile
 
     build = subprocess.run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp_path)], cwd=ROOT,
