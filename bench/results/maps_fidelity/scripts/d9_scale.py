@@ -62,6 +62,8 @@ def main():
     parser.add_argument("--evals", type=int, default=4)
     parser.add_argument("--json")
     args = parser.parse_args()
+    if args.scale < 128 or args.steps < args.evals or args.evals < 1:
+        parser.error(f"need SCALE >= 128 (the crop) and STEPS >= --evals >= 1, got {args.scale}, {args.steps}, {args.evals}")
 
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(1)
